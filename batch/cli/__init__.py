@@ -1,0 +1,1 @@
+"""The `batch` console script: one module per command, `main.py` groups them."""
