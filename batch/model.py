@@ -42,7 +42,10 @@ REQUEST_COLUMNS: Final = (
 # The results table: one line per result, the report's `Results` sheet in this order, then
 # internal columns the report may use (request, kind, size) and not show.
 RESULT_COLUMNS: Final = ("row", "email", "license", "action", "outcome", "code", "message")
-RESULT_INTERNAL_COLUMNS: Final = ("request", "kind", "user_type", "size", "done_earlier")
+RESULT_INTERNAL_COLUMNS: Final = (
+    "request", "kind", "user_type", "size", "done_earlier", "previous",
+)  # fmt: skip
+# previous: what the user held before (the planner fills it; "" from the file rules)
 
 
 @dataclass(frozen=True)
