@@ -107,6 +107,7 @@ class Settings:
     api_url: str = DEFAULT_API_URL
     oauth_url: str = DEFAULT_OAUTH_URL
     timeout_s: float = DEFAULT_TIMEOUT_S
+    zoom_plan: str | None = None  # [zoom] plan "pro"/"business": starting rate limits
     reports_dir: Path = DEFAULT_REPORTS_DIR
     report_path: Path | None = None  # --report; None = reports_dir/<stem>-<UTC timestamp>.xlsx
     journal_path: Path = DEFAULT_JOURNAL_PATH
