@@ -1,0 +1,432 @@
+"""The Zoom client: the only code that talks HTTP to Zoom (or to the sandbox emulator).
+
+Every request goes through `ZoomClient._send`: it waits for its category's pacer slot, adds the
+bearer token, sends, and hands the answer to `errors.classify`, which decides: done, retry
+(429, 5xx, no answer), fresh token and resend (401 code 124), fail this item (`ZoomApiError`),
+or stop the run (an `AccountError`). A write that got no answer is read back before it is
+resent, so a change is never applied twice.
+
+    async with ZoomClient(ClientConfig(api_url, oauth_url, credentials)) as zoom:
+        snapshot = await zoom.snapshot(addons_for=["ann@example.com"])
+        await zoom.update_addons("ann@example.com", {Kind.WEBINAR: 1000})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass, field, replace
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Final, Literal, Self
+from urllib.parse import quote
+
+import httpx
+import orjson
+
+from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.settings import DEFAULT_TIMEOUT_S, Credentials
+from batch.vocabulary import ADDONS, USER_TYPE_BY_CODE, USER_TYPE_CODES, Kind, UserType
+from batch.zoom.auth import SANDBOX_CREDENTIALS, TokenCache
+from batch.zoom.errors import (
+    PAGE_TOKEN_CODE,
+    PAGE_TOKEN_TEXT,
+    AccountUnreachable,
+    RequestTimeout,
+    Trouble,
+    Verdict,
+    ZoomApiError,
+    classify,
+)
+from batch.zoom.pacing import FEATURES_PER_S, Category, Pacer, plan_limits
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE: Final = 300  # GET /users: the largest page Zoom documents everywhere (zoom_api.md 3.2)
+USER_STATUSES: Final = ("active", "inactive", "pending")
+MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
+QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
+MAX_CONNECTIONS: Final = 100
+
+# Plan-usage keys and the add-on kind they hold (zoom_api.md 6).
+PLAN_KEYS: Final[dict[str, Kind]] = {
+    "plan_large_meeting": Kind.LARGE_MEETING,
+    "plan_webinar": Kind.WEBINAR,
+    "plan_zoom_events": Kind.ZOOM_EVENTS,
+}
+_PLAN_SIZE_RE: Final = re.compile(r"(\d+)")
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """How to reach Zoom and how patiently; frozen. `credentials` None means the sandbox."""
+
+    api_url: str
+    oauth_url: str
+    credentials: Credentials | None
+    _: KW_ONLY
+    plan: str = "business"
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_retries: int = 6
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    max_wait_s: float = 120.0
+    is_sandbox: bool = False
+    account_id: str | None = None
+
+    def __repr__(self) -> str:
+        account = self.credentials.account_id if self.credentials else "sandbox"
+        return f"ClientConfig(api_url={self.api_url!r}, account={account!r}, plan={self.plan!r})"
+
+
+@dataclass
+class ClientStats:
+    """What the client did: requests sent per category, retries, 429s, write read-backs."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    retries: int = 0
+    rate_limited: int = 0
+    read_backs: int = 0
+    token_fetches: int = 0
+
+
+class ZoomClient:
+    """An async Zoom API client for the license endpoints, paced, retried and typed."""
+
+    def __init__(
+        self, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        self.stats = ClientStats()
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(config.timeout_s),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+        )
+        self._api = config.api_url.rstrip("/")
+        credentials = config.credentials or SANDBOX_CREDENTIALS
+        self.account_id = config.account_id or credentials.account_id
+        self._tokens = TokenCache(
+            self._http, config.oauth_url, credentials, on_fetch=self._count_token_fetch
+        )
+        limits = plan_limits(config.plan)
+        self._pacers = {category: Pacer(limit) for category, limit in limits.items()}
+        self._pacers[Category.FEATURES] = Pacer(FEATURES_PER_S, share=1.0)
+        self._random = random.Random()
+
+    def __repr__(self) -> str:
+        return f"ZoomClient({self.config!r})"
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self._http.aclose()
+
+    # -----------------------------------------------------------------------------------------
+    # Users
+
+    async def list_users(self) -> list[AccountUser]:
+        """Every user of the account, of every status, add-ons not read (`addons_known=False`).
+
+        The three statuses are read as three paged streams side by side, 300 users a page.
+        """
+        streams = await asyncio.gather(*(self._list_status(s) for s in USER_STATUSES))
+        return [user for stream in streams for user in stream]
+
+    async def _list_status(self, status: str) -> list[AccountUser]:
+        """All users of one status, following next_page_token; restarts if the token expires."""
+        for restart in range(MAX_LIST_RESTARTS + 1):
+            users: list[AccountUser] = []
+            page_token = ""
+            try:
+                while True:
+                    params = {"status": status, "page_size": str(PAGE_SIZE)}
+                    if page_token:
+                        params["next_page_token"] = page_token
+                    body = await self._get_json("/users", Category.MEDIUM, params=params)
+                    users.extend(_user(item, status) for item in body.get("users") or ())
+                    page_token = str(body.get("next_page_token") or "")
+                    if not page_token:
+                        return users
+            except ZoomApiError as error:
+                expired = error.code == PAGE_TOKEN_CODE and PAGE_TOKEN_TEXT in error.message.lower()
+                if not expired or restart == MAX_LIST_RESTARTS:
+                    raise
+                log.warning("the page token of the %s users expired: reading them again", status)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get_user(self, user: str) -> AccountUser:
+        """One user by id or email (add-ons not read)."""
+        body = await self._get_json(f"/users/{_segment(user)}", Category.LIGHT)
+        return _user(body, str(body.get("status") or "active"))
+
+    async def set_user_type(self, user: str, user_type: UserType) -> None:
+        """Make a user Basic, Licensed or On-prem (PATCH /users/{user})."""
+
+        async def done() -> bool:
+            return (await self.get_user(user)).type is user_type
+
+        path = f"/users/{_segment(user)}"
+        payload = {"type": USER_TYPE_CODES[user_type]}
+        await self._send("PATCH", path, Category.LIGHT, json=payload, read_back=done)
+
+    # -----------------------------------------------------------------------------------------
+    # Add-ons (settings.feature)
+
+    async def get_addons(self, user: str) -> dict[Kind, int | None]:
+        """The add-on sizes a user holds (None = not held), from their settings' `feature`."""
+        body = await self._get_json(f"/users/{_segment(user)}/settings", Category.MEDIUM)
+        feature = body.get("feature") or {}
+        return {kind: _held_size(feature, kind) for kind in ADDONS}
+
+    async def update_addons(self, user: str, addons: Mapping[Kind, int | None]) -> None:
+        """Set a user's add-ons in ONE settings update: a size assigns or changes, None removes."""
+        feature: dict[str, Any] = {}
+        for kind, size in addons.items():
+            if size is None:
+                feature[kind.value] = False
+            else:
+                feature[kind.value] = True
+                feature[f"{kind.value}_capacity"] = size
+        if not feature:
+            return
+
+        async def done() -> bool:
+            held = await self.get_addons(user)
+            return all(held.get(kind) == size for kind, size in addons.items())
+
+        path = f"/users/{_segment(user)}/settings"
+        await self._send("PATCH", path, Category.MEDIUM, json={"feature": feature}, read_back=done)
+
+    # -----------------------------------------------------------------------------------------
+    # Seats and the whole account
+
+    async def plan_usage(self) -> dict[SeatKey, Seats]:
+        """Purchased and used seats per license and size; (Kind.BASE, None) for the base plan."""
+        body = await self._get_json("/accounts/me/plans/usage", Category.HEAVY)
+        seats: dict[SeatKey, Seats] = {}
+        base = body.get("plan_base")
+        if isinstance(base, dict):
+            hosts, usage = int(base.get("hosts") or 0), int(base.get("usage") or 0)
+            seats[(Kind.BASE, None)] = Seats(hosts, usage)
+        for key, kind in PLAN_KEYS.items():
+            for plan in body.get(key) or ():
+                match = _PLAN_SIZE_RE.search(str(plan.get("type", "")))
+                if match is None:
+                    continue
+                seat_key: SeatKey = (kind, int(match.group(1)))
+                before = seats.get(seat_key, Seats(0, 0))
+                seats[seat_key] = Seats(
+                    before.purchased + int(plan.get("hosts") or 0),
+                    before.used + int(plan.get("usage") or 0),
+                )
+        return seats
+
+    async def snapshot(self, addons_for: Iterable[str] = ()) -> AccountSnapshot:
+        """The account now: every user, the seats, and the add-ons of the users asked for.
+
+        Add-ons are read (concurrently, paced) only for the emails in `addons_for` that are
+        users of the account and not pending; the others keep `addons_known=False`.
+        """
+        read_at = datetime.now(UTC)
+        users_list, seats = await asyncio.gather(self.list_users(), self.plan_usage())
+        users = {user.email: user for user in users_list}
+        readable = {email for email, user in users.items() if user.status != "pending"}
+        wanted = sorted({email.strip().lower() for email in addons_for} & readable)
+        held = await asyncio.gather(*(self._addons_or_none(users[e]) for e in wanted))
+        for email, addons in zip(wanted, held, strict=True):
+            if addons is not None:
+                users[email] = replace(
+                    users[email],
+                    large_meeting=addons[Kind.LARGE_MEETING],
+                    webinar=addons[Kind.WEBINAR],
+                    zoom_events=addons[Kind.ZOOM_EVENTS],
+                    addons_known=True,
+                )
+        return AccountSnapshot(
+            account_id=self.account_id,
+            plan=self.config.plan,
+            on_prem_available=any(u.type is UserType.ON_PREM for u in users.values()),
+            users=users,
+            seats=seats,
+            is_sandbox=self.config.is_sandbox,
+            read_at=read_at,
+        )
+
+    async def _addons_or_none(self, user: AccountUser) -> dict[Kind, int | None] | None:
+        """A user's add-ons, or None when Zoom refuses to tell (the user vanished meanwhile)."""
+        try:
+            return await self.get_addons(user.id or user.email)
+        except ZoomApiError as error:
+            log.warning("could not read the add-ons of a user: %s", error)
+            return None
+
+    # -----------------------------------------------------------------------------------------
+    # Sending
+
+    async def _get_json(
+        self, path: str, category: Category, *, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        """GET a path and return its JSON object."""
+        response = await self._send("GET", path, category, params=params)
+        assert response is not None  # only writes are settled by a read-back
+        body: Any = orjson.loads(response.content) if response.content else {}
+        return body if isinstance(body, dict) else {}
+
+    async def _send(
+        self,
+        method: Literal["GET", "PATCH", "POST"],
+        path: str,
+        category: Category,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        read_back: Callable[[], Awaitable[bool]] | None = None,
+    ) -> httpx.Response | None:
+        """Send one request, paced and retried; None when a read-back showed a write done."""
+        config = self.config
+        url = self._api + path
+        attempt = 0
+        renewed = False
+        pacers = [self._pacers[category]]
+        if category is Category.FEATURES:
+            pacers.append(self._pacers[Category.MEDIUM])
+        while True:
+            for pacer in pacers:
+                await pacer.wait()
+            token = await self._tokens.token()
+            headers = {"Authorization": f"Bearer {token.reveal()}"}
+            self.stats.requests[category] += 1
+            answer: httpx.Response | Exception
+            try:
+                answer = await self._http.request(
+                    method, url, params=params, json=json, headers=headers
+                )
+            except httpx.RequestError as error:
+                answer = error
+            else:
+                self._observe(answer, pacers[-1 if category is Category.FEATURES else 0])
+            decision = classify(
+                answer,
+                method=method,
+                path=path,
+                now=datetime.now(UTC),
+                max_wait_s=config.max_wait_s,
+                token_renewed=renewed,
+            )
+            if decision.verdict is Verdict.OK:
+                assert isinstance(answer, httpx.Response)
+                return answer
+            if decision.verdict is Verdict.RENEW_TOKEN:
+                renewed = True
+                await self._tokens.renew(token)
+                continue
+            renewed = False
+            if decision.verdict is not Verdict.RETRY:
+                assert decision.error is not None
+                if decision.verdict is Verdict.STOP_RUN and isinstance(answer, httpx.Response):
+                    log.error("Zoom stopped the run on %s %s: %s", method, path, decision.error)
+                raise decision.error
+            attempt += 1
+            if decision.trouble is Trouble.RATE_LIMIT:
+                self.stats.rate_limited += 1
+            if attempt > config.max_retries:
+                raise self._out_of_retries(decision.trouble, decision.error, method, path)
+            self.stats.retries += 1
+            if decision.trouble is Trouble.RATE_LIMIT:
+                wait = decision.wait_s
+                if wait is None:
+                    wait = QPS_BACKOFF_S * (0.5 + self._random.random())
+                for pacer in pacers:
+                    pacer.hold(wait)
+            else:
+                ceiling = min(config.backoff_max_s, config.backoff_base_s * 2 ** (attempt - 1))
+                await asyncio.sleep(self._random.uniform(0, ceiling))
+            log.debug("retry %d of %s %s (%s)", attempt, method, path, decision.trouble.value)
+            if read_back is not None and decision.trouble in (Trouble.NO_ANSWER, Trouble.SERVER):
+                # The write may have happened: look before sending it again.
+                self.stats.read_backs += 1
+                if await read_back():
+                    return None
+
+    def _out_of_retries(
+        self, trouble: Trouble, error: Exception | None, method: str, path: str
+    ) -> Exception:
+        """The exception for a request whose retries ran out."""
+        reason = type(error).__name__ if error is not None else "no answer"
+        if trouble is Trouble.UNREACHABLE:
+            retries = self.config.max_retries
+            return AccountUnreachable(self._api, f"{reason} after {retries} retries")
+        if trouble is Trouble.NO_ANSWER:
+            return RequestTimeout(0, None, reason, method, path)
+        assert error is not None
+        return error
+
+    def _observe(self, response: httpx.Response, pacer: Pacer) -> None:
+        """Follow the per-second limit the server reports for this category."""
+        headers = response.headers
+        if headers.get("X-RateLimit-Type", "").lower() != "qps":
+            return
+        try:
+            limit = float(headers.get("X-RateLimit-Limit", ""))
+        except ValueError:
+            return
+        if pacer.adopt(limit):
+            log.info("Zoom reports %s requests/s for this category: pacing at that", limit)
+
+    def _count_token_fetch(self) -> None:
+        """Count a request to the token endpoint."""
+        self.stats.token_fetches += 1
+        self.stats.requests[Category.TOKEN] += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading Zoom's JSON
+
+
+def _segment(user: str) -> str:
+    """A user id or email as one URL path segment."""
+    return quote(user.strip(), safe="@")
+
+
+def _user(item: Mapping[str, Any], status: str) -> AccountUser:
+    """An AccountUser from a user object of GET /users or GET /users/{id}."""
+    code = item.get("type")
+    user_status = str(item.get("status") or status)
+    return AccountUser(
+        id=item.get("id") or None,
+        email=str(item.get("email", "")).strip().lower(),
+        type=USER_TYPE_BY_CODE.get(code) if isinstance(code, int) else None,
+        status=user_status if user_status in USER_STATUSES else status,  # type: ignore[arg-type]
+        first_name=str(item.get("first_name") or ""),
+        last_name=str(item.get("last_name") or ""),
+        dept=str(item.get("dept") or ""),
+        cost_center=str(item.get("cost_center") or ""),
+        addons_known=False,
+    )
+
+
+def _held_size(feature: Mapping[str, Any], kind: Kind) -> int | None:
+    """The held size of one add-on from settings.feature, or None when not held."""
+    if not feature.get(kind.value):
+        return None
+    capacity = feature.get(f"{kind.value}_capacity")
+    try:
+        size = int(capacity) if capacity is not None else 0
+    except (TypeError, ValueError):
+        return None
+    return size or None

@@ -1,0 +1,92 @@
+"""Pacing: one pacer per Zoom rate-limit category, spacing the START of requests evenly.
+
+Zoom limits requests per account and category (Light, Medium, Heavy) per second, and a few
+endpoints further (POST /users/features: one per 10 s). A pacer hands out start slots at
+`interval = 1 / (share * limit)` seconds apart; requests themselves run concurrently, so the
+ceiling is used even when each request takes longer than the interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+
+class Category(enum.StrEnum):
+    """Zoom's rate-limit labels, plus our own for the bulk features endpoint and the token."""
+
+    LIGHT = "Light"
+    MEDIUM = "Medium"
+    HEAVY = "Heavy"
+    FEATURES = "Features"  # POST /users/features: Medium, and at most one per 10 s
+    TOKEN = "Token"  # the OAuth endpoint: no documented limit, not paced
+
+
+# Requests per second per category and plan (zoom_api.md 7.1).
+PLAN_LIMITS: Final[dict[str, dict[Category, float]]] = {
+    "free": {Category.LIGHT: 4, Category.MEDIUM: 2, Category.HEAVY: 1},
+    "pro": {Category.LIGHT: 30, Category.MEDIUM: 20, Category.HEAVY: 10},
+    "business": {Category.LIGHT: 80, Category.MEDIUM: 60, Category.HEAVY: 40},
+}
+FEATURES_PER_S: Final = 0.1  # POST /users/features: one request every 10 s
+DEFAULT_SHARE: Final = 0.95  # pace at 95% of the limit: 429s stay rare, the ceiling is used
+
+
+def plan_limits(plan: str) -> dict[Category, float]:
+    """Requests per second per category for a plan; unknown plans (enterprise, ...) as business."""
+    return dict(PLAN_LIMITS.get(plan.lower(), PLAN_LIMITS["business"]))
+
+
+class Pacer:
+    """Hands out evenly spaced start times for one category's requests.
+
+    >>> pacer = Pacer(limit=60)
+    >>> round(pacer.interval, 4)
+    0.0175
+    """
+
+    def __init__(
+        self,
+        limit: float,
+        *,
+        share: float = DEFAULT_SHARE,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limit = limit
+        self.share = share
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two request starts."""
+        return 1.0 / (self.limit * self.share)
+
+    def reserve(self) -> float:
+        """Claim the next start slot; returns how long to wait for it (0 when it is now)."""
+        now = self._clock()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        return slot - now
+
+    async def wait(self) -> None:
+        """Wait for this request's start slot."""
+        delay = self.reserve()
+        if delay > 0:
+            await self._sleep(delay)
+
+    def adopt(self, limit: float) -> bool:
+        """Follow the limit the server reports (X-RateLimit-Limit); True when it changed."""
+        if limit <= 0 or limit == self.limit:
+            return False
+        self.limit = limit
+        return True
+
+    def hold(self, seconds: float) -> None:
+        """Give no start slot for `seconds` from now (the server asked every request to wait)."""
+        self._next = max(self._next, self._clock() + seconds)

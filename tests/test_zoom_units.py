@@ -1,0 +1,202 @@
+"""The Zoom client's pure pieces: the pacer, Retry-After parsing and the answer classifier."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from batch.errors import AccountError
+from batch.vocabulary import Code
+from batch.zoom import (
+    AccessDenied,
+    DailyLimitReached,
+    RateLimited,
+    RequestTimeout,
+    ZoomApiError,
+    classify,
+)
+from batch.zoom.errors import Trouble, Verdict, parse_retry_after
+from batch.zoom.pacing import Category, Pacer, plan_limits
+
+NOW = datetime(2026, 11, 27, 22, 0, 0, tzinfo=UTC)
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("plan", "light", "medium", "heavy"),
+    [
+        ("free", 4, 2, 1),
+        ("pro", 30, 20, 10),
+        ("business", 80, 60, 40),
+        ("enterprise", 80, 60, 40),
+    ],
+    ids=["free", "pro", "business", "enterprise-as-business"],
+)
+def test_plan_limits(plan: str, light: int, medium: int, heavy: int) -> None:
+    """Each plan starts from the documented per-second limits of its column."""
+    limits = plan_limits(plan)
+    got = (limits[Category.LIGHT], limits[Category.MEDIUM], limits[Category.HEAVY])
+    assert got == (light, medium, heavy)
+
+
+def test_pacer_spaces_starts_at_95_percent() -> None:
+    """Twenty requests claimed at once get start slots 1/(0.95*limit) apart, never a burst."""
+    clock = FakeClock()
+    pacer = Pacer(limit=20, clock=clock)
+    waits = [pacer.reserve() for _ in range(20)]
+    assert waits[0] == 0
+    gaps = [b - a for a, b in itertools.pairwise(waits)]
+    assert all(gap == pytest.approx(1 / 19) for gap in gaps)
+
+
+def test_pacer_idle_time_does_not_bank_a_burst() -> None:
+    """After an idle spell, the next requests are still spaced: idleness earns no burst."""
+    clock = FakeClock()
+    pacer = Pacer(limit=10, clock=clock)
+    pacer.reserve()
+    clock.now += 60
+    waits = [pacer.reserve() for _ in range(3)]
+    assert waits == pytest.approx([0, 1 / 9.5, 2 / 9.5])
+
+
+@pytest.mark.parametrize(
+    ("reported", "changed", "interval"),
+    [(60, False, 1 / 57), (10, True, 1 / 9.5), (0, False, 1 / 57)],
+    ids=["same", "lower", "nonsense-zero"],
+)
+def test_pacer_adopts_reported_limit(reported: float, changed: bool, interval: float) -> None:
+    """A limit reported by the server replaces the plan's when it differs and makes sense."""
+    pacer = Pacer(limit=60)
+    assert pacer.adopt(reported) is changed
+    assert pacer.interval == pytest.approx(interval)
+
+
+def test_pacer_hold_delays_every_next_start() -> None:
+    """After a hold, the next slot is no earlier than the hold's end."""
+    clock = FakeClock()
+    pacer = Pacer(limit=50, clock=clock)
+    pacer.hold(1.5)
+    assert pacer.reserve() == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("2026-11-28T00:00:00Z", 7200.0),
+        ("2026-11-27T22:00:30+00:00", 30.0),
+        ("Fri, 27 Nov 2026 22:01:00 GMT", 60.0),
+        ("2026-11-27T21:00:00Z", 0.0),
+        ("soon", None),
+        (None, None),
+    ],
+    ids=["seconds", "fraction", "iso-z", "iso-offset", "http-date", "past", "garbage", "absent"],
+)
+def test_parse_retry_after(header: str | None, seconds: float | None) -> None:
+    """Retry-After is read as seconds or as a date, relative to now."""
+    assert parse_retry_after(header, NOW) == seconds
+
+
+def _response(status: int, body: object = None, **headers: str) -> httpx.Response:
+    return httpx.Response(status, json=body, headers=headers)
+
+
+def _classify(answer: httpx.Response | Exception, renewed: bool = False):  # type: ignore[no-untyped-def]
+    return classify(
+        answer, method="PATCH", path="/users/x", now=NOW, max_wait_s=120, token_renewed=renewed
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "renewed", "verdict", "trouble", "error_type"),
+    [
+        (_response(204), False, Verdict.OK, Trouble.NONE, type(None)),
+        (_response(503, {"code": 503, "message": "x"}), False, Verdict.RETRY, Trouble.SERVER,
+         ZoomApiError),
+        (_response(429, {"code": 429, "message": "qps"}, **{"X-RateLimit-Type": "QPS"}), False,
+         Verdict.RETRY, Trouble.RATE_LIMIT, RateLimited),
+        (httpx.ReadTimeout("slow"), False, Verdict.RETRY, Trouble.NO_ANSWER, httpx.ReadTimeout),
+        (httpx.RemoteProtocolError("dropped"), False, Verdict.RETRY, Trouble.NO_ANSWER,
+         httpx.RemoteProtocolError),
+        (httpx.ConnectError("refused"), False, Verdict.RETRY, Trouble.UNREACHABLE,
+         httpx.ConnectError),
+        (_response(401, {"code": 124, "message": "Invalid access token."}), False,
+         Verdict.RENEW_TOKEN, Trouble.NONE, type(None)),
+        (_response(401, {"code": 124, "message": "Invalid access token."}), True,
+         Verdict.STOP_RUN, Trouble.NONE, AccessDenied),
+        (_response(403, {"code": 200, "message": "denied"}), False, Verdict.STOP_RUN, Trouble.NONE,
+         AccessDenied),
+        (_response(404, {"code": 1001, "message": "User does not exist: x."}), False,
+         Verdict.FAIL_ITEM, Trouble.NONE, ZoomApiError),
+        (_response(400, {"code": 3412, "message": "paying users"}), False, Verdict.FAIL_ITEM,
+         Trouble.NONE, ZoomApiError),
+    ],
+    ids=["204", "503", "429-qps", "timeout", "dropped", "refused", "401-first", "401-again",
+         "403", "404-1001", "400-3412"],
+)  # fmt: skip
+def test_classify(
+    answer: httpx.Response | Exception,
+    renewed: bool,
+    verdict: Verdict,
+    trouble: Trouble,
+    error_type: type,
+) -> None:
+    """Every kind of answer gets the documented verdict: retry, renew, fail the item or stop."""
+    decision = _classify(answer, renewed)
+    assert (decision.verdict, decision.trouble) == (verdict, trouble)
+    assert isinstance(decision.error, error_type)
+
+
+def test_classify_daily_limit_stops_with_clear_message() -> None:
+    """A daily 429 resetting at midnight stops the run, naming the category and reset time."""
+    headers = {
+        "X-RateLimit-Category": "Medium",
+        "X-RateLimit-Type": "Daily-limit",
+        "Retry-After": "2026-11-28T00:00:00Z",
+    }
+    decision = _classify(_response(429, {"code": 429, "message": "daily"}, **headers))
+    assert decision.verdict is Verdict.STOP_RUN
+    assert isinstance(decision.error, DailyLimitReached)
+    assert isinstance(decision.error, AccountError)
+    assert str(decision.error) == (
+        "Zoom's daily limit for Medium requests is used up until 2026-11-28T00:00:00Z: "
+        "stopping instead of waiting"
+    )
+
+
+def test_classify_short_retry_after_waits() -> None:
+    """A 429 with a Retry-After shorter than max_wait_s is retried after that many seconds."""
+    decision = _classify(_response(429, {"code": 429, "message": "x"}, **{"Retry-After": "2"}))
+    assert (decision.verdict, decision.wait_s) == (Verdict.RETRY, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("error", "text", "code"),
+    [
+        (ZoomApiError(400, 3412, "Your request to convert...", "PATCH", "/users/a"),
+         "Zoom refused: 3412 Your request to convert...", Code.API_ERROR),
+        (ZoomApiError(503, None, "Service Temporarily Unavailable.", "GET", "/users"),
+         "Zoom refused: HTTP 503 Service Temporarily Unavailable.", Code.API_ERROR),
+        (RateLimited(429, 429, "qps", "GET", "/users"),
+         "Zoom's rate limit: gave up after the retries (GET /users)", Code.RATE_LIMITED),
+        (RequestTimeout(0, None, "ReadTimeout", "PATCH", "/users/a"),
+         "no answer from Zoom after the retries (PATCH /users/a): ReadTimeout", Code.TIMEOUT),
+    ],
+    ids=["refusal", "server-error", "rate-limited", "timeout"],
+)  # fmt: skip
+def test_item_errors_text_and_code(error: ZoomApiError, text: str, code: Code) -> None:
+    """An item failure reads as one line and carries the outcome code the report uses."""
+    assert (str(error), error.outcome_code) == (text, code)
