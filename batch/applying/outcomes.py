@@ -1,0 +1,135 @@
+"""Pure helpers: turn operation answers into result lines, and mark lines done by earlier runs.
+
+An operation decides one or more result lines (`Operation.requests`); its answer becomes their
+outcome. Nothing here talks to Zoom or the journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Final, Literal, Protocol
+
+import pandas as pd
+
+from batch.vocabulary import Kind, Outcome, UserType
+
+OpState = Literal["pending", "sent", "applied", "failed", "skipped", "unknown"]
+Answer = tuple[OpState, str | None, str | None]  # (state, code, message), as the journal keeps it
+
+TYPE_CATEGORY: Final = "type"
+ADDONS_CATEGORY: Final = "addons"
+
+# The outcome of a line whose operation got this answer; other states leave the line `planned`.
+_OUTCOME_OF_STATE: Final[dict[str, Outcome]] = {
+    "applied": Outcome.APPLIED,
+    "skipped": Outcome.SKIPPED,
+    "failed": Outcome.FAILED,
+}
+
+
+class OperationLike(Protocol):
+    """What the helpers read of a planned operation (batch.planning.Operation)."""
+
+    @property
+    def op_id(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def user_type(self) -> UserType | None: ...
+    @property
+    def requests(self) -> Sequence[int]: ...
+
+
+def op_id_for(email: str, kind: str) -> str:
+    """The stable id of the operation that decides a line: `<email>|type` or `<email>|addons`.
+
+    It depends only on the line, not on any plan, so an `unchanged` line (no operation in this
+    run's plan) can still be matched with what an earlier run applied.
+
+    >>> op_id_for("ann@x.com", "webinar")
+    'ann@x.com|addons'
+    """
+    category = TYPE_CATEGORY if kind == Kind.BASE.value else ADDONS_CATEGORY
+    return f"{email}|{category}"
+
+
+def dependency_message(operation: OperationLike, results: pd.DataFrame) -> str:
+    """Why an add-on operation was not attempted: its user's base license change failed."""
+    rows = results.loc[results["request"].isin(list(operation.requests)), "row"]
+    where = f" on row {int(rows.iloc[0])}" if len(rows) else ""
+    user_type = operation.user_type
+    verb = "downgrade" if user_type is UserType.BASIC else "upgrade"
+    what = f"the {user_type} {verb}" if user_type is not None else "the user type change"
+    return f"not attempted: {what}{where} failed"
+
+
+def apply_answers(
+    results: pd.DataFrame,
+    operations: Iterable[OperationLike],
+    answers: Mapping[str, Answer],
+) -> pd.DataFrame:
+    """A copy of `results` where each planned line takes the outcome of its operation's answer.
+
+    `applied` lines keep the planner's message; `failed` and `skipped` lines take the answer's
+    code and message. Lines of operations with no final answer (never sent, or sent and
+    unanswered because the run stopped) stay `planned`. Lines that were not `planned`
+    (unchanged, invalid, ...) are never touched.
+    """
+    out = results.copy()
+    planned = out["outcome"] == Outcome.PLANNED.value
+    # when two operations decide the same line, failed wins over skipped over applied
+    ranked = sorted(
+        ((op, answers[op.op_id]) for op in operations if op.op_id in answers),
+        key=lambda pair: (
+            list(_OUTCOME_OF_STATE).index(pair[1][0]) if pair[1][0] in _OUTCOME_OF_STATE else -1
+        ),
+    )
+    for op, (state, code, message) in ranked:
+        outcome = _OUTCOME_OF_STATE.get(state)
+        if outcome is None:
+            continue
+        lines = planned & out["request"].isin(list(op.requests))
+        out.loc[lines, "outcome"] = outcome.value
+        if outcome is not Outcome.APPLIED:
+            out.loc[lines, "code"] = code or ""
+            out.loc[lines, "message"] = message or ""
+    return out
+
+
+def done_earlier_message(run_id: int, started: datetime) -> str:
+    """The message of a line an earlier run applied."""
+    return f"done by an earlier run (run {run_id}, started {started:%Y-%m-%d %H:%M} UTC)"
+
+
+def mark_done_earlier(
+    results: pd.DataFrame, applied_earlier: Mapping[str, tuple[int, datetime]]
+) -> pd.DataFrame:
+    """A copy of `results` whose `unchanged` lines that an earlier run applied say so.
+
+    `applied_earlier` is `Journal.applied_earlier(sha256)`: {op_id: (run_id, started)}. A line
+    is matched through `op_id_for(email, kind)`, so this works when this run plans nothing.
+    Such lines get `done_earlier=True` and the message "done by an earlier run (run 3, started
+    2026-11-27 22:58 UTC)"; their outcome stays `unchanged`.
+
+    >>> mark_done_earlier(results, journal.applied_earlier(loaded.sha256))  # doctest: +SKIP
+    """
+    out = results.copy()
+    if "done_earlier" not in out.columns:
+        out["done_earlier"] = False
+    if not applied_earlier or out.empty:
+        return out
+    op_ids = [op_id_for(str(e), str(k)) for e, k in zip(out["email"], out["kind"], strict=True)]
+    earlier = [applied_earlier.get(op_id) for op_id in op_ids]
+    unchanged = out["outcome"] == Outcome.UNCHANGED.value
+    lines = unchanged & pd.Series([e is not None for e in earlier], index=out.index)
+    if not lines.any():
+        return out
+    out["done_earlier"] = out["done_earlier"].astype(bool)
+    out.loc[lines, "done_earlier"] = True
+    out.loc[lines, "message"] = [
+        done_earlier_message(*found)
+        for found, hit in zip(earlier, lines, strict=True)
+        if hit and found is not None
+    ]
+    return out

@@ -1,0 +1,371 @@
+"""Apply a plan's operations to Zoom in journaled chunks, both rate-limit categories at once.
+
+    phase 0 (frees seats)   type stream ─┐  (side by side)      all done
+                            addons stream┘                        │
+    phases 1, 2 (grants)    type stream  (base grants, Light)  ───┤ side by side; an add-on
+                            addons stream (add-on grants, Medium)─┘ op waits for its user's
+                                                                    type op (depends_on)
+
+Seat-freeing operations (phase 0) all finish before any grant starts, so grants can use the
+seats they free. Base grants (phase 1) and add-on grants (phase 2) use different seats, so
+they run side by side, Light and Medium at once; an add-on grant still waits for its own
+user's upgrade and is `skipped` (dependency-failed) when that upgrade failed.
+
+Each stream goes in chunks of `chunk_size`: the chunk is marked `sent` in the journal before
+its requests start and its answers are recorded after; two chunks per stream may be in flight,
+so the client's pacer always has the next request waiting while a chunk's last answers come in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Final, Protocol
+
+import pandas as pd
+
+from batch.applying.outcomes import (
+    ADDONS_CATEGORY,
+    TYPE_CATEGORY,
+    Answer,
+    apply_answers,
+    dependency_message,
+)
+from batch.errors import BatchError
+from batch.journal import Journal
+from batch.vocabulary import Code, Kind, UserType
+
+logger = logging.getLogger(__name__)
+
+# Chunks of one stream that may be in flight at once (see the module docstring).
+CHUNKS_IN_FLIGHT: Final = 2
+# Phases whose operations free seats: everything after them waits for them to finish.
+SEAT_FREEING_PHASES: Final = frozenset({0})
+
+
+class Operation(Protocol):
+    """A planned change of one user (batch.planning.Operation)."""
+
+    @property
+    def op_id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def user_id(self) -> str | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def user_type(self) -> UserType | None: ...
+    @property
+    def addons(self) -> Mapping[Kind, int | None]: ...
+    @property
+    def phase(self) -> int: ...
+    @property
+    def depends_on(self) -> str | None: ...
+    @property
+    def requests(self) -> Sequence[int]: ...
+
+
+class Plan(Protocol):
+    """The planner's output (batch.planning.Plan)."""
+
+    @property
+    def results(self) -> pd.DataFrame: ...
+    @property
+    def operations(self) -> Sequence[Operation]: ...
+
+
+class Client(Protocol):
+    """The two writes of the Zoom client (batch.zoom.ZoomClient) the applier uses."""
+
+    async def set_user_type(self, user: str, user_type: UserType) -> None: ...
+    async def update_addons(self, user: str, addons: Mapping[Kind, int | None]) -> None: ...
+
+
+@dataclass(frozen=True)
+class ChunkProgress:
+    """One chunk's answers, for the progress bar and the logs."""
+
+    phase: int  # the lowest phase in the chunk
+    category: str  # "type" or "addons"
+    chunk: int  # 1-based, in the order chunks finish
+    chunks: int  # chunks in the whole run
+    done: int  # operations answered in this chunk
+    total_done: int  # operations answered so far in the run
+    total: int  # operations in the run
+    applied: int
+    failed: int
+    skipped: int
+
+
+@dataclass
+class _Run:
+    """The mutable state of one apply run."""
+
+    plan: Plan
+    client: Client
+    journal: Journal
+    run_id: int
+    chunk_size: int
+    on_chunk: Callable[[ChunkProgress], None] | None
+    answers: dict[str, Answer] = field(default_factory=dict)
+    finished: dict[str, asyncio.Event] = field(default_factory=dict)
+    live: set[asyncio.Task[None]] = field(default_factory=set)
+    stop_error: BaseException | None = None
+    chunks_done: int = 0
+    chunks_total: int = 0
+    group_of: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_error is not None
+
+    def stop(self, error: BaseException) -> None:
+        """Stop the run: no new chunk starts and requests still waiting are cancelled."""
+        if self.stop_error is None:
+            self.stop_error = error
+            logger.warning("stopping the run: %s", error)
+        current = asyncio.current_task()
+        for task in list(self.live):
+            if task is not current:
+                task.cancel()
+
+    # -- one operation -------------------------------------------------------------------------
+
+    async def run_op(self, op: Operation) -> None:
+        """Send one operation and record its answer (none when the run stops under it)."""
+        try:
+            if op.depends_on is not None and self.waits_for(op):
+                await self.finished[op.depends_on].wait()
+                dependency = self.answers.get(op.depends_on)
+                if dependency is None:
+                    return  # the run stopped before the dependency was answered
+                if dependency[0] != "applied":
+                    message = dependency_message(self._op(op.depends_on), self.plan.results)
+                    self.answers[op.op_id] = ("skipped", Code.DEPENDENCY_FAILED.value, message)
+                    return
+            await self._send(op)
+        finally:
+            self.finished[op.op_id].set()
+
+    async def _send(self, op: Operation) -> None:
+        from batch.zoom.errors import ZoomApiError
+
+        user = op.user_id or op.email
+        try:
+            if op.category == TYPE_CATEGORY:
+                assert op.user_type is not None, op.op_id
+                await self.client.set_user_type(user, op.user_type)
+            else:
+                await self.client.update_addons(user, op.addons)
+        except ZoomApiError as error:
+            self.answers[op.op_id] = ("failed", error.outcome_code.value, str(error))
+        except BatchError as error:  # DailyLimitReached and other AccountErrors stop the run
+            self.stop(error)
+        else:
+            self.answers[op.op_id] = ("applied", None, None)
+
+    def waits_for(self, op: Operation) -> bool:
+        """True when op's dependency runs before it or beside it (never in a later group)."""
+        group = self.group_of.get(op.depends_on or "")
+        return group is not None and group <= self.group_of[op.op_id]
+
+    def _op(self, op_id: str) -> Operation:
+        return next(op for op in self.plan.operations if op.op_id == op_id)
+
+    # -- chunks and streams --------------------------------------------------------------------
+
+    async def run_chunk(self, chunk: Sequence[Operation]) -> None:
+        """Run a chunk already marked `sent`; record whatever got answered, even when stopped."""
+        tasks = [
+            asyncio.create_task(self.run_op(op)) for op in chunk if op.op_id not in self.answers
+        ]
+        self.live.update(tasks)
+        try:
+            if tasks:
+                await asyncio.wait(tasks)
+        except asyncio.CancelledError:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        finally:
+            self.live.difference_update(tasks)
+            self._record(chunk)
+        for task in tasks:  # a bug in run_op must not vanish silently
+            if not task.cancelled() and (error := task.exception()) is not None:
+                raise error
+
+    def _record(self, chunk: Sequence[Operation]) -> None:
+        answered = {op.op_id: self.answers[op.op_id] for op in chunk if op.op_id in self.answers}
+        self.journal.mark_results(self.run_id, answered)
+        self.chunks_done += 1
+        states = [state for state, _, _ in answered.values()]
+        progress = ChunkProgress(
+            phase=min(op.phase for op in chunk),
+            category=chunk[0].category,
+            chunk=self.chunks_done,
+            chunks=self.chunks_total,
+            done=len(answered),
+            total_done=len(self.answers),
+            total=len(self.plan.operations),
+            applied=states.count("applied"),
+            failed=states.count("failed"),
+            skipped=states.count("skipped"),
+        )
+        logger.info(
+            "chunk %s/%s (%s, phase %s): %s applied, %s failed, %s skipped",
+            progress.chunk,
+            progress.chunks,
+            progress.category,
+            progress.phase,
+            progress.applied,
+            progress.failed,
+            progress.skipped,
+        )
+        if self.on_chunk is not None:
+            self.on_chunk(progress)
+
+    async def run_stream(self, ops: Sequence[Operation]) -> None:
+        """Run one category's operations chunk by chunk, up to CHUNKS_IN_FLIGHT at a time."""
+        window = asyncio.Semaphore(CHUNKS_IN_FLIGHT)
+        running: list[asyncio.Task[None]] = []
+
+        async def chunk_then_release(chunk: Sequence[Operation]) -> None:
+            try:
+                await self.run_chunk(chunk)
+            finally:
+                window.release()
+
+        try:
+            for chunk in _chunks(ops, self.chunk_size):
+                await window.acquire()
+                if self.stopping:
+                    break
+                self._skip_known_dependents(chunk)
+                to_send = [op for op in chunk if op.op_id not in self.answers]
+                self.journal.mark_sent(self.run_id, [op.op_id for op in to_send])
+                running.append(asyncio.create_task(chunk_then_release(chunk)))
+                await asyncio.sleep(0)  # let the chunk's requests claim their pacer slots
+        except asyncio.CancelledError:
+            for task in running:  # interrupted: stop what is still waiting to be sent
+                task.cancel()
+            raise
+        finally:
+            # the chunks record their own answers; wait for them even when cancelled
+            done = await asyncio.gather(*running, return_exceptions=True)
+            for outcome in done:
+                if isinstance(outcome, Exception):
+                    raise outcome
+
+    def _skip_known_dependents(self, chunk: Sequence[Operation]) -> None:
+        """Answer ops whose dependency already failed before they are marked sent."""
+        for op in chunk:
+            dependency = self.answers.get(op.depends_on or "")
+            if dependency is not None and dependency[0] != "applied":
+                message = dependency_message(self._op(op.depends_on or ""), self.plan.results)
+                self.answers[op.op_id] = ("skipped", Code.DEPENDENCY_FAILED.value, message)
+                self.finished[op.op_id].set()
+
+    async def run_streams(self, ops: Sequence[Operation]) -> None:
+        """Run a group of operations as a type stream and an addons stream, side by side."""
+        streams = [
+            [op for op in ops if op.category == TYPE_CATEGORY],
+            [op for op in ops if op.category == ADDONS_CATEGORY],
+        ]
+        await asyncio.gather(*(self.run_stream(s) for s in streams if s))
+
+
+def _chunks(ops: Sequence[Operation], size: int) -> Iterable[Sequence[Operation]]:
+    for start in range(0, len(ops), size):
+        yield ops[start : start + size]
+
+
+def _groups(operations: Sequence[Operation]) -> list[list[Operation]]:
+    """Split the operations at the barriers: each seat-freeing phase, then everything else."""
+    ordered = sorted(operations, key=lambda op: op.phase)  # stable: file order within a phase
+    groups: list[list[Operation]] = []
+    for phase in sorted({op.phase for op in ordered}):
+        ops = [op for op in ordered if op.phase == phase]
+        if (
+            groups
+            and phase not in SEAT_FREEING_PHASES
+            and groups[-1][0].phase not in (SEAT_FREEING_PHASES)
+        ):
+            groups[-1].extend(ops)  # grants of different phases share no seats
+        else:
+            groups.append(ops)
+    return groups
+
+
+async def apply_operations(
+    plan: Plan,
+    client: Client,
+    journal: Journal,
+    run_id: int,
+    *,
+    chunk_size: int = 200,
+    on_chunk: Callable[[ChunkProgress], None] | None = None,
+) -> pd.DataFrame:
+    """Apply `plan.operations` through `client`, journaling each chunk; return the results.
+
+    The returned table is `plan.results` with every `planned` line now `applied`, `failed`
+    (api-error, rate-limited or timeout, with Zoom's code and message) or `skipped`
+    (dependency-failed); unchanged and invalid lines are untouched. The run must already be
+    started in the journal with its plan recorded (`start_run`, `record_plan`); the caller
+    finishes it when this returns.
+
+    When the account stops the run (DailyLimitReached or another AccountError) or the run is
+    interrupted (KeyboardInterrupt, cancellation), no new request starts, the answers received
+    are recorded, the run is finished as `stopped` in the journal and the error is re-raised;
+    the partial results are on the error (`partial_results(error)`), lines not done `planned`.
+
+        results = await apply_operations(plan, client, journal, run_id, chunk_size=200)
+    """
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    state = _Run(plan, client, journal, run_id, chunk_size, on_chunk)
+    state.finished = {op.op_id: asyncio.Event() for op in plan.operations}
+    groups = _groups(plan.operations)
+    state.group_of = {op.op_id: i for i, group in enumerate(groups) for op in group}
+    state.chunks_total = sum(
+        -(-len([op for op in group if op.category == category]) // chunk_size)
+        for group in groups
+        for category in (TYPE_CATEGORY, ADDONS_CATEGORY)
+    )
+    try:
+        for group in groups:
+            if state.stopping:
+                break
+            await state.run_streams(group)
+    except (asyncio.CancelledError, KeyboardInterrupt) as interrupt:
+        journal.finish_run(run_id, "stopped")
+        _attach(interrupt, apply_answers(plan.results, plan.operations, state.answers))
+        raise
+    except BaseException:
+        journal.finish_run(run_id, "failed")
+        raise
+    results = apply_answers(plan.results, plan.operations, state.answers)
+    if state.stop_error is not None:
+        journal.finish_run(run_id, "stopped")
+        _attach(state.stop_error, results)
+        raise state.stop_error
+    return results
+
+
+_PARTIAL: Final = "batch_partial_results"
+
+
+def _attach(error: BaseException, results: pd.DataFrame) -> None:
+    setattr(error, _PARTIAL, results)
+
+
+def partial_results(error: BaseException) -> pd.DataFrame | None:
+    """The results of a run stopped by `error` (answered lines done, the rest `planned`)."""
+    found = getattr(error, _PARTIAL, None)
+    return found if isinstance(found, pd.DataFrame) else None
+
+
+__all__ = ["ChunkProgress", "apply_operations", "partial_results"]
