@@ -1,0 +1,89 @@
+"""Serve a Sandbox over real HTTP on 127.0.0.1: a ThreadingHTTPServer in a daemon thread.
+
+The API answers under /v2 and the token endpoint at /oauth/token, like api.zoom.us and
+zoom.us. A dropped request (fault injection) closes the socket without an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+
+from batch.sandbox.app import Sandbox
+
+log = logging.getLogger(__name__)
+DEFAULT_HOST = "127.0.0.1"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
+        super().__init__(address, _Handler)
+        self.sandbox = sandbox
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: one connection serves many requests
+    server: _Server
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        content = self.rfile.read(length) if length else b""
+        host = self.headers.get("Host") or f"{DEFAULT_HOST}:{self.server.server_port}"
+        request = httpx.Request(
+            self.command,
+            f"http://{host}{self.path}",
+            headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"],
+            content=content,
+        )
+        try:
+            response = self.server.sandbox.handle(request)
+        except httpx.RemoteProtocolError:
+            # an injected drop: vanish without a word, as a broken connection would
+            self.close_connection = True
+            with suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        body = response.content
+        self.send_response(response.status_code)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("sandbox http: " + format, *args)
+
+
+@contextmanager
+def serve(sandbox: Sandbox, host: str = DEFAULT_HOST, port: int = 0) -> Iterator[str]:
+    """Serve the sandbox over HTTP while the block runs; yields the base URL.
+
+    >>> with serve(Sandbox.from_dict(data)) as url:   # doctest: +SKIP
+    ...     httpx.post(f"{url}/oauth/token", ...)
+    """
+    server = _Server((host, port), sandbox)
+    thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
+    thread.start()
+    bound_host, bound_port = server.server_address[:2]
+    try:
+        yield f"http://{bound_host!s}:{bound_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        sandbox.flush()
