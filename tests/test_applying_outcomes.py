@@ -125,14 +125,16 @@ def test_op_id_for(email: str, kind: str, expected: str) -> None:
 
 
 def test_mark_done_earlier_marks_unchanged_lines_an_earlier_run_applied() -> None:
-    """Only unchanged lines whose op an earlier run applied get done_earlier and the message."""
+    """Unchanged lines whose op (or split seat-freeing half) an earlier run applied say so."""
     results = _results(
         (2, "ann@x.com", "base", "unchanged", "already Licensed"),
         (2, "ann@x.com", "webinar", "unchanged", "already Webinar 500"),
         (3, "bob@x.com", "webinar", "unchanged", "already Webinar 500"),
         (4, "cy@x.com", "base", "planned", "Basic -> Licensed"),
+        (5, "dan@x.com", "webinar", "unchanged", "already without Webinar"),
     )
     earlier = {
+        "dan@x.com|addons-free": (2, datetime(2026, 11, 27, 9, 0, tzinfo=UTC)),
         "ann@x.com|type": (3, datetime(2026, 11, 27, 22, 58, 41, tzinfo=UTC)),
         "ann@x.com|addons": (4, datetime(2026, 11, 28, 1, 2, tzinfo=UTC)),
         "cy@x.com|type": (4, datetime(2026, 11, 28, 1, 2, tzinfo=UTC)),
@@ -143,6 +145,7 @@ def test_mark_done_earlier_marks_unchanged_lines_an_earlier_run_applied() -> Non
         ("unchanged", True, "done by an earlier run (run 4, started 2026-11-28 01:02 UTC)"),
         ("unchanged", False, "already Webinar 500"),
         ("planned", False, "Basic -> Licensed"),
+        ("unchanged", True, "done by an earlier run (run 2, started 2026-11-27 09:00 UTC)"),
     ]
 
 

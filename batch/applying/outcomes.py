@@ -19,6 +19,8 @@ Answer = tuple[OpState, str | None, str | None]  # (state, code, message), as th
 
 TYPE_CATEGORY: Final = "type"
 ADDONS_CATEGORY: Final = "addons"
+# The planner splits an add-on update whose freed seat another grant needs: `<email>|addons-free`.
+FREE_SUFFIX: Final = "-free"
 
 # The outcome of a line whose operation got this answer; other states leave the line `planned`.
 _OUTCOME_OF_STATE: Final[dict[str, Outcome]] = {
@@ -108,7 +110,8 @@ def mark_done_earlier(
     """A copy of `results` whose `unchanged` lines that an earlier run applied say so.
 
     `applied_earlier` is `Journal.applied_earlier(sha256)`: {op_id: (run_id, started)}. A line
-    is matched through `op_id_for(email, kind)`, so this works when this run plans nothing.
+    is matched through `op_id_for(email, kind)` (or its `-free` half for add-on lines), so this
+    works when this run plans nothing.
     Such lines get `done_earlier=True` and the message "done by an earlier run (run 3, started
     2026-11-27 22:58 UTC)"; their outcome stays `unchanged`.
 
@@ -120,7 +123,10 @@ def mark_done_earlier(
     if not applied_earlier or out.empty:
         return out
     op_ids = [op_id_for(str(e), str(k)) for e, k in zip(out["email"], out["kind"], strict=True)]
-    earlier = [applied_earlier.get(op_id) for op_id in op_ids]
+    # a removal may have been sent as the separate seat-freeing half of a split update
+    earlier = [
+        applied_earlier.get(op_id) or applied_earlier.get(op_id + FREE_SUFFIX) for op_id in op_ids
+    ]
     unchanged = out["outcome"] == Outcome.UNCHANGED.value
     lines = unchanged & pd.Series([e is not None for e in earlier], index=out.index)
     if not lines.any():
