@@ -1,0 +1,81 @@
+"""The Excel result report (PRODUCT.md section 4): Summary, Results, Problems, Seats, Chargeback.
+
+    write_report(path, run, results, before=..., after=..., prices=..., currency=...)
+
+The workbook is written with openpyxl in write-only mode (rows streamed to disk, constant
+memory) to a temporary file beside the target, then moved into place, so a half-written report
+never exists. No text that came from the input is ever written as a formula.
+
+Example:
+
+    >>> path = default_report_path(Path("reports"), "users.csv", run.started)  # doctest: +SKIP
+    >>> write_report(path, run, results, before=before, after=after)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from batch.model import AccountSnapshot, RunInfo
+from batch.report.cells import MAX_DATA_ROWS
+from batch.report.chargeback import write_chargeback
+from batch.report.problems import write_problems
+from batch.report.results import write_results
+from batch.report.seats import write_seats
+from batch.report.summary import write_summary
+
+__all__ = ["default_report_path", "write_report"]
+
+
+def default_report_path(reports_dir: Path, file_name: str, now: datetime) -> Path:
+    """`reports_dir/<file stem>-<UTC timestamp>.xlsx`, e.g. `reports/users-20261127T225800Z.xlsx`.
+
+    A naive `now` is taken to be UTC.
+    """
+    moment = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+    stem = Path(file_name).stem or "report"
+    return reports_dir / f"{stem}-{moment:%Y%m%dT%H%M%SZ}.xlsx"
+
+
+def write_report(
+    path: Path,
+    run: RunInfo,
+    results: pd.DataFrame,
+    *,
+    before: AccountSnapshot | None = None,
+    after: AccountSnapshot | None = None,
+    prices: Mapping[str, float] | None = None,
+    currency: str = "EUR",
+    max_rows: int = MAX_DATA_ROWS,
+) -> Path:
+    """Write the run's report workbook at `path` (parents created) and return `path`.
+
+    `before`/`after` are the account before and after the run (None for validate; `after` None
+    for plan and dry run: the state after is projected from the planned lines). `prices` maps a
+    license label to its monthly price for the Chargeback sheet. `max_rows` is the number of
+    data lines per Results/Problems sheet before the table continues on the next one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results = results.reset_index(drop=True)
+    wb = Workbook(write_only=True)
+    write_summary(wb, run, results)
+    write_results(wb, run, results, max_rows=max_rows)
+    write_problems(wb, run, results, max_rows=max_rows)
+    write_seats(wb, run, results, before, after)
+    write_chargeback(wb, run, results, before, after, prices, currency)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        wb.save(temporary)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+    return path

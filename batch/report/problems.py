@@ -1,0 +1,131 @@
+"""The `Problems` sheet: the invalid, failed and skipped lines as a file an admin can fix and
+upload again.
+
+It has the input's own columns (original headers, file order) plus `Reason`, one row per input
+row with a problem. For the wide layout the license cells of that row whose lines went fine are
+blanked (blank means "leave as it is"), so a re-upload redoes only what failed; for the long
+layout each row is one license and is copied as is. Lines that do not come from the file (sync
+removals of users not in it) follow, written in the file's own columns as far as they go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from batch.model import RunInfo
+from batch.report.cells import MAX_DATA_ROWS, text_column
+from batch.report.table import write_table
+from batch.vocabulary import PROBLEM_OUTCOMES, WIDE_FIELDS, Action, Kind
+
+PROBLEMS_SHEET: Final = "Problems"
+REASON_HEADER: Final = "Reason"
+_KIND_FIELDS: Final[dict[str, str]] = {
+    Kind.BASE: "user_type",
+    **{k: k.value for k in Kind if k is not Kind.BASE},
+}
+
+
+def problem_lines(results: pd.DataFrame) -> pd.DataFrame:
+    """The result lines that are invalid, failed or skipped, in their order."""
+    mask = results["outcome"].astype("string").isin([str(o) for o in PROBLEM_OUTCOMES])
+    return results.loc[mask.fillna(False).astype(bool)]
+
+
+def _reasons(lines: pd.DataFrame) -> pd.Series:
+    code = lines["code"].astype("string").fillna("")
+    message = lines["message"].astype("string").fillna("")
+    joined = code + ": " + message
+    return joined.where(code != "", message).where(message != "", code)
+
+
+def _line_columns(run: RunInfo, lines: pd.DataFrame) -> pd.Series:
+    """The input column each line came from: its request's column, else its kind's column."""
+    requests = run.file.requests
+    by_request = pd.Series(requests["column"].to_numpy(), index=requests["request"].to_numpy())
+    by_request = by_request[~by_request.index.duplicated()]
+    columns = lines["request"].map(by_request) if "request" in lines else None
+    by_kind = {
+        str(kind): run.file.fields[field]
+        for kind, field in _KIND_FIELDS.items()
+        if field in run.file.fields
+    }
+    fallback = lines["kind"].astype("string").map(by_kind)
+    if columns is None:
+        return fallback.astype(object)
+    return columns.astype(object).where(columns.notna(), fallback.astype(object))
+
+
+def problems_table(run: RunInfo, results: pd.DataFrame) -> pd.DataFrame:
+    """The Problems sheet as a table of text: the input's headers plus Reason."""
+    source = run.file.source
+    headers = [str(c) for c in source.columns]
+    if REASON_HEADER not in headers:
+        headers.append(REASON_HEADER)
+    lines = problem_lines(results).assign(reason=lambda d: _reasons(d))
+    rows = pd.to_numeric(lines["row"], errors="coerce")
+    in_file = lines.loc[rows.notna() & rows.isin(source.index)]
+    in_file = in_file.assign(row=rows[in_file.index].astype("int64"))
+
+    distinct = in_file.drop_duplicates(["row", "reason"])
+    reason = distinct.groupby("row", sort=True)["reason"].agg("; ".join)
+    table = source.loc[reason.index].astype(object).fillna("")
+    table.columns = [str(c) for c in table.columns]
+    table[REASON_HEADER] = reason.to_numpy()
+
+    if run.file.layout == "wide":
+        kept = _line_columns(run, in_file)
+        for field in WIDE_FIELDS:
+            header = run.file.fields.get(field)
+            if header is None or header not in table.columns:
+                continue
+            keep_rows = in_file.loc[(kept == header).to_numpy(), "row"].unique()
+            table.loc[~table.index.isin(keep_rows), header] = ""
+
+    outside = lines.loc[~lines.index.isin(in_file.index)]
+    extra = _outside_rows(run, outside, headers)
+    return pd.concat([table[headers], extra], ignore_index=True)
+
+
+def _outside_rows(run: RunInfo, lines: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
+    """Lines of users not in the file, in the file's columns as far as they can say it."""
+    fields = run.file.fields
+    rows: list[dict[str, str]] = []
+    for line in lines.itertuples(index=False):
+        row = dict.fromkeys(headers, "")
+        row[REASON_HEADER] = f"not in the file: {line.reason}"
+        if "email" in fields:
+            row[fields["email"]] = str(line.email)
+        label, action, kind = str(line.license), str(line.action), str(line.kind)
+        if run.file.layout == "long" and "license" in fields:
+            if action != Action.REMOVE or "action" in fields:
+                row[fields["license"]] = label
+                if "action" in fields:
+                    row[fields["action"]] = action
+        elif kind in _KIND_FIELDS and _KIND_FIELDS[kind] in fields:
+            header = fields[_KIND_FIELDS[kind]]
+            if kind == Kind.BASE:
+                row[header] = label
+            else:
+                size = line.size
+                row[header] = "remove" if action == Action.REMOVE else str(size)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=headers, dtype=object)
+
+
+def write_problems(
+    wb: Workbook, run: RunInfo, results: pd.DataFrame, *, max_rows: int = MAX_DATA_ROWS
+) -> list[str]:
+    """Write the Problems table on `Problems` (and `Problems (2)`, ...); return the sheet names."""
+    table = problems_table(run, results)
+    headers = [str(c) for c in table.columns]
+
+    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[list[object]]:
+        part = table.iloc[start:stop]
+        return [text_column(ws, part.iloc[:, n]) for n in range(len(headers))]
+
+    return write_table(wb, PROBLEMS_SHEET, headers, len(table), prepare, max_rows=max_rows)

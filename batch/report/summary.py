@@ -1,0 +1,150 @@
+"""The `Summary` sheet: what ran on what (SANDBOX in big red letters when it was one), result
+lines per outcome and per license, and a bar chart of licenses by outcome."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font, PatternFill
+
+from batch.model import RunInfo
+from batch.report.cells import (
+    BOLD,
+    DATETIME_FORMAT,
+    NOTE_FONT,
+    OUTCOME_COLOURS,
+    SECTION_FONT,
+    excel_datetime,
+    fit_to_width,
+    header_cells,
+    safe,
+    styled,
+)
+from batch.report.labels import sort_labels
+from batch.vocabulary import Outcome
+
+SUMMARY_SHEET: Final = "Summary"
+SANDBOX_TITLE: Final = "SANDBOX: emulated account, not a real Zoom account"
+OFFLINE_TITLE: Final = "Offline check: no Zoom account was read"
+SANDBOX_FONT: Final = Font(bold=True, size=22, color="FFFFFF")
+SANDBOX_FILL: Final = PatternFill("solid", fgColor="C00000")
+ACCOUNT_FONT: Final = Font(bold=True, size=18, color="1F3864")
+OUTCOMES: Final = tuple(str(o) for o in Outcome)
+COLUMN_WIDTHS: Final = (26.0, 14.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0)
+
+
+def title(run: RunInfo) -> str:
+    """The report's title line: SANDBOX, the account id, or offline."""
+    if run.is_sandbox:
+        return SANDBOX_TITLE
+    if run.account_id:
+        return f"Zoom account {run.account_id}"
+    return OFFLINE_TITLE
+
+
+def outcome_counts(results: pd.DataFrame) -> dict[str, int]:
+    """Result lines per outcome, all seven, zeros included, in the spec's order."""
+    found = results["outcome"].astype("string").value_counts()
+    return {o: int(found.get(o, 0)) for o in OUTCOMES}
+
+
+def license_counts(results: pd.DataFrame) -> pd.DataFrame:
+    """Result lines per license (rows, report order) and outcome (columns, spec order)."""
+    if results.empty:
+        return pd.DataFrame(columns=list(OUTCOMES), dtype="int64")
+    labels = results["license"].astype("string").fillna("")
+    table = pd.crosstab(labels, results["outcome"].astype("string"))
+    return table.reindex(index=sort_labels(table.index), columns=list(OUTCOMES), fill_value=0)
+
+
+def _account_text(run: RunInfo) -> str:
+    if run.is_sandbox:
+        where = f" ({run.sandbox_path})" if run.sandbox_path else ""
+        return f"SANDBOX{where}"
+    return run.account_id or "none (offline)"
+
+
+def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
+    """Write the Summary sheet."""
+    ws = wb.create_sheet(SUMMARY_SHEET)
+    for letter, width in zip("ABCDEFGHI", COLUMN_WIDTHS, strict=True):
+        ws.column_dimensions[letter].width = width
+    fit_to_width(ws)
+    ws.page_setup.orientation = "portrait"
+    if run.is_sandbox:
+        ws.append([styled(ws, title(run), font=SANDBOX_FONT, fill=SANDBOX_FILL)])
+        ws.row_dimensions[1].height = 34
+    else:
+        ws.append([styled(ws, title(run), font=ACCOUNT_FONT)])
+    ws.append([styled(ws, f"License batch report: {run.file.name}", font=SECTION_FONT)])
+    ws.append([])
+
+    command = run.command + (" (dry run)" if run.dry_run else "")
+    facts: list[tuple[str, object]] = [
+        ("File", run.file.name),
+        ("SHA-256", run.file.sha256),
+        ("Account", _account_text(run)),
+        ("Command", command),
+        ("Mode", str(run.mode)),
+        ("Layout", run.file.layout),
+        ("Started (UTC)", excel_datetime(run.started)),
+        ("Finished (UTC)", excel_datetime(run.finished)),
+        ("Run by", run.user),
+        ("Tool version", run.tool_version),
+        *(("Note", note) for note in run.notes),
+    ]
+    ws.append([styled(ws, "Run", font=SECTION_FONT)])
+    for label, value in facts:
+        cell = (
+            styled(ws, value, number_format=DATETIME_FORMAT)
+            if label.endswith("(UTC)")
+            else safe(ws, value)
+        )
+        ws.append([styled(ws, label, font=BOLD), cell])
+    ws.append([])
+    row = 4 + len(facts) + 1
+
+    counts = outcome_counts(results)
+    ws.append([styled(ws, "Result lines per outcome", font=SECTION_FONT)])
+    ws.append(header_cells(ws, ["Outcome", "Lines"]))
+    for outcome, count in counts.items():
+        fill = PatternFill("solid", fgColor=OUTCOME_COLOURS[outcome])
+        ws.append([styled(ws, outcome, fill=fill), count])
+    ws.append([styled(ws, "Total", font=BOLD), styled(ws, sum(counts.values()), font=BOLD)])
+    ws.append([])
+    row += 1 + 1 + len(counts) + 1 + 1
+
+    table = license_counts(results)
+    ws.append([styled(ws, "Result lines per license", font=SECTION_FONT)])
+    header_row = row + 2
+    ws.append(header_cells(ws, ["License", *OUTCOMES, "Total"]))
+    for label, values in zip(table.index, table.to_numpy().tolist(), strict=True):
+        ws.append([safe(ws, str(label) or "(none)"), *values, sum(values)])
+    last_row = header_row + len(table)
+    if len(table):
+        ws.add_chart(_chart(ws, header_row, last_row), f"A{last_row + 3}")
+    else:
+        ws.append([styled(ws, "No result lines.", font=NOTE_FONT)])
+
+
+def _chart(ws: object, header_row: int, last_row: int) -> BarChart:
+    """A stacked bar chart of result lines per license, one colour per outcome."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.grouping = "stacked"
+    chart.overlap = 100
+    chart.title = "Result lines per license and outcome"
+    chart.y_axis.title = "Lines"
+    chart.height = 7.5 + 0.5 * (last_row - header_row)
+    chart.width = 17
+    data = Reference(ws, min_col=2, max_col=1 + len(OUTCOMES), min_row=header_row, max_row=last_row)
+    categories = Reference(ws, min_col=1, min_row=header_row + 1, max_row=last_row)
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(categories)
+    for series, outcome in zip(chart.series, OUTCOMES, strict=True):
+        series.graphicalProperties.solidFill = OUTCOME_COLOURS[outcome]
+        series.graphicalProperties.line.solidFill = OUTCOME_COLOURS[outcome]
+    return chart
