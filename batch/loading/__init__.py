@@ -1,0 +1,184 @@
+"""The loader: a CSV or XLSX file of license assignments to a `LoadedFile` (PRODUCT.md section 1).
+
+    bytes --decode/sniff--> table of cells (index = Excel row) --header--> layout, fields
+          --requests--> one line per user and license (batch.model.REQUEST_COLUMNS)
+
+Only `load` is public. Any input either loads or raises `FileRefused` with one line saying what
+to change; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pandas as pd
+from python_calamine import CalamineError
+
+from batch.errors import FileRefused
+from batch.loading import csvfile, xlsxfile
+from batch.loading.decode import decode, looks_binary
+from batch.loading.headers import Header, column_letter, read_header
+from batch.loading.requests import build_requests
+from batch.model import LoadedFile
+from batch.settings import Limits
+
+__all__ = ["load"]
+
+log = logging.getLogger(__name__)
+
+EMPTY = "the file is empty: save the sheet again with a header row and at least one data row"
+NOT_A_SPREADSHEET = "not a spreadsheet: expected a CSV file or an .xlsx workbook"
+OLD_XLS = (
+    "an old .xls workbook (or a password-protected one): save it as .xlsx without a password, "
+    "or as CSV"
+)
+NOT_XLSX = "a zip archive that is not an .xlsx workbook: save the sheet as .xlsx or CSV"
+NO_ROWS = "no data rows: the file has a header but no rows below it"
+
+
+def load(
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    name: str | None = None,
+    limits: Limits = Limits(),  # noqa: B008  # frozen dataclass: a shared default is safe
+) -> LoadedFile:
+    """Load a CSV or XLSX file of license assignments into its requests table.
+
+    `source` is a path or a binary file object; `name` is the file name used in messages and
+    the report (default: the path's or file object's name). The format is told by content (an
+    .xlsx is a zip), not by extension. Raises FileRefused for a file that cannot be used as a
+    whole: empty, not a spreadsheet, no email column, no license column, mixed layouts, no data
+    rows, or past one of `limits`.
+
+    >>> import io
+    >>> loaded = load(io.BytesIO(b"Email,Webinar\\nann@example.com,500\\n"), name="x.csv")
+    >>> loaded.layout, loaded.requests.loc[0, ["row", "email", "kind", "size"]].tolist()
+    ('wide', [2, 'ann@example.com', 'webinar', 500])
+    """
+    file_name = name or _name_of(source)
+    try:
+        data = _read_bytes(source, file_name, limits)
+        return _load_bytes(data, file_name, limits)
+    except FileRefused:
+        raise
+    except Exception as error:  # promise: no input ever ends in a traceback
+        log.debug("could not load %s", file_name, exc_info=True)
+        raise FileRefused(file_name, f"cannot be read: {_short(error)}") from error
+
+
+def _name_of(source: str | os.PathLike[str] | BinaryIO) -> str:
+    """The file name without directories, for messages."""
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    stream_name = getattr(source, "name", None)
+    return Path(stream_name).name if isinstance(stream_name, str) else "input"
+
+
+def _short(error: Exception) -> str:
+    """An exception as a short single line."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]
+
+
+def _read_bytes(source: str | os.PathLike[str] | BinaryIO, file_name: str, limits: Limits) -> bytes:
+    """All the bytes of the file, refusing it as soon as it passes max_file_bytes."""
+    if isinstance(source, str | os.PathLike):
+        size = os.stat(source).st_size
+        if size > limits.max_file_bytes:
+            raise FileRefused(file_name, _too_large(size, limits))
+        return Path(source).read_bytes()
+    data = source.read(limits.max_file_bytes + 1)
+    if len(data) > limits.max_file_bytes:
+        raise FileRefused(file_name, _too_large(None, limits))
+    return bytes(data)
+
+
+def _too_large(size: int | None, limits: Limits) -> str:
+    shown = f"{size:,} bytes" if size is not None else "more"
+    return f"too large: {shown}, the limit (max_file_bytes) is {limits.max_file_bytes:,} bytes"
+
+
+def _load_bytes(data: bytes, file_name: str, limits: Limits) -> LoadedFile:
+    """Bytes to a LoadedFile: detect the format, find the header, build the tables."""
+    if not data or data.isspace():
+        raise FileRefused(file_name, EMPTY)
+    if data.startswith(xlsxfile.OLE_MAGIC):
+        raise FileRefused(file_name, OLD_XLS)
+    if data.startswith(xlsxfile.ZIP_MAGIC):
+        try:
+            table = xlsxfile.read_table(data)
+        except (xlsxfile.NotAWorkbook, CalamineError) as error:
+            raise FileRefused(file_name, NOT_XLSX) from error
+    else:
+        text, encoding = decode(data)
+        if looks_binary(text):
+            raise FileRefused(file_name, NOT_A_SPREADSHEET)
+        delimiter = csvfile.sniff_delimiter(text)
+        utf8 = data if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else None
+        table = csvfile.read_table(text, delimiter, utf8)
+    return _from_table(table, data, file_name, limits)
+
+
+def _from_table(table: pd.DataFrame, data: bytes, file_name: str, limits: Limits) -> LoadedFile:
+    """A table of all records (index = Excel row) to the LoadedFile."""
+    filled = _filled(table)
+    if not filled.any():
+        raise FileRefused(file_name, EMPTY)
+    first = int(np.argmax(filled.to_numpy()))
+    texts = [str(t) for t in table.iloc[first].tolist()]
+    below = table.iloc[first + 1 :]
+    below = below[filled.iloc[first + 1 :].to_numpy()]
+    # Columns with neither a header nor any data are Excel's leftovers, not columns.
+    keep = [i for i, t in enumerate(texts) if t.strip() or _filled(below.iloc[:, [i]]).any()]
+    header = read_header(file_name, [texts[i] for i in keep], [column_letter(i) for i in keep])
+    cells = below.iloc[:, keep].set_axis(range(len(keep)), axis=1)
+    if cells.empty:
+        raise FileRefused(file_name, NO_ROWS)
+    if len(cells) > limits.max_rows:
+        raise FileRefused(
+            file_name,
+            f"too many rows: {len(cells):,} data rows, the limit (max_rows) is {limits.max_rows:,}",
+        )
+    _check_cell_lengths(cells, header, file_name, limits)
+    source = cells.set_axis(list(header.names), axis=1)
+    source.index.name = "Row"
+    return LoadedFile(
+        name=file_name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        layout=header.layout,
+        source=source,
+        fields={field: header.names[position] for field, position in header.fields.items()},
+        extra_columns=tuple(header.names[p] for p in header.extra),
+        requests=build_requests(cells, header),
+    )
+
+
+def _filled(table: pd.DataFrame) -> pd.Series:
+    """Per row: True when any cell holds more than whitespace."""
+    filled = pd.Series(False, index=table.index)
+    for position in table.columns:
+        filled |= table[position].str.strip().str.len().fillna(0).to_numpy() > 0
+    return filled
+
+
+def _check_cell_lengths(
+    cells: pd.DataFrame, header: Header, file_name: str, limits: Limits
+) -> None:
+    """Refuse a file with a cell longer than max_cell_chars, naming the first such cell."""
+    for position, column in enumerate(cells.columns):
+        lengths = cells[column].str.len()
+        if len(lengths) and int(lengths.max()) > limits.max_cell_chars:
+            row = int(cells.index[int(lengths.to_numpy().argmax())])
+            raise FileRefused(
+                file_name,
+                f"a cell is too long: row {row}, column {header.letters[position]} "
+                f"('{header.names[position]}') has {int(lengths.max()):,} characters, the limit "
+                f"(max_cell_chars) is {limits.max_cell_chars:,}",
+            )
