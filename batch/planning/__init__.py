@@ -1,0 +1,16 @@
+"""The planner: the account rules, the seat arithmetic and the ordered operations.
+
+A pure function of the file-rules results and an account snapshot; no I/O.
+
+    >>> from batch.planning import plan, addons_needed, apply_to_snapshot
+    >>> p = plan(loaded.requests, results, snapshot, mode=Mode.APPLY)
+    >>> p.results          # one line per result: planned / unchanged / invalid / skipped
+    >>> p.operations       # ordered: phase 0 frees seats, 1 base grants, 2 add-on grants
+    >>> apply_to_snapshot(snapshot, p.operations)   # the account once they all succeed
+"""
+
+from batch.planning.operations import Operation
+from batch.planning.planner import Plan, addons_needed, plan
+from batch.planning.snapshot import apply_to_snapshot
+
+__all__ = ["Operation", "Plan", "addons_needed", "apply_to_snapshot", "plan"]

@@ -1,0 +1,179 @@
+"""The ordered operations a plan sends: per user at most one type change and one settings update.
+
+Phases (what runs first frees what later grants need):
+
+    0  type changes to Basic (Zoom drops the user's add-ons with them), add-on updates that
+       only remove, and the removal half of a split add-on update
+    1  type changes that grant a base seat (and Licensed <-> On-prem)
+    2  add-on updates that grant or change a size, after their user's type change
+
+A size change (Webinar 500 -> 1000) is one atomic settings update in phase 2, so the user never
+goes without a webinar license, unless the seat it gives back is needed by another grant (more
+grants of that seat key than it had free seats before the run): then the user's update is split
+(when it also grants) into `<email>|addons-free` (phase 0: the removals and the changes' old
+sizes set to none) and
+`<email>|addons` (phase 2: the grants and new sizes). A split change's request is carried by
+both operations: it fails when either fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import pandas as pd
+
+from batch.vocabulary import PAID_TYPES, Action, Kind, Outcome, UserType
+
+PHASE_FREE = 0
+PHASE_BASE = 1
+PHASE_ADDONS = 2
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One call to Zoom: a user's type change or one settings update with all add-on changes."""
+
+    op_id: str  # stable across re-runs of the same file: f"{email}|type" or f"{email}|addons"
+    email: str  # lower-case
+    user_id: str | None
+    category: Literal["type", "addons"]  # type: PATCH /users/{id}; addons: PATCH .../settings
+    user_type: UserType | None  # target type (category "type")
+    addons: Mapping[Kind, int | None] = field(default_factory=dict)  # None = remove
+    phase: int = PHASE_ADDONS
+    depends_on: str | None = None  # op_id of the user's type op when the add-ons need it
+    requests: tuple[int, ...] = ()  # result lines (request ids) this operation decides
+
+
+class _UserAddons:
+    """What one user's add-on lines ask for, collected in file order."""
+
+    __slots__ = ("first", "free_reqs", "frees", "grant_reqs", "grants", "split", "user_id")
+
+    def __init__(self, first: int, user_id: str) -> None:
+        self.first = first
+        self.user_id = user_id
+        self.grants: dict[Kind, int | None] = {}
+        self.frees: dict[Kind, int | None] = {}
+        self.grant_reqs: list[int] = []
+        self.free_reqs: list[int] = []
+        self.split = False
+
+
+def build_operations(lines: pd.DataFrame, needed: set[str]) -> tuple[Operation, ...]:
+    """The operations of the planned lines, ordered by phase, then file order.
+
+    `lines` is the planner's final table in result order (one line per result) with the
+    working columns `key`, `u_id`, `u_type`, `free`, `change`; `needed` holds the seat keys
+    whose grants rely on seats freed by this run.
+    """
+    planned = lines[lines["outcome"] == str(Outcome.PLANNED)]
+    pos = planned.index.to_numpy()
+    is_base = (planned["kind"] == Kind.BASE.value).to_numpy()
+    ops: list[tuple[int, int, Operation]] = []
+
+    type_ops: dict[str, Operation] = {}
+    type_first: dict[str, int] = {}
+    base = planned[is_base]
+    for p, key, uid, target, req in zip(
+        pos[is_base], base["key"], base["u_id"], base["user_type"], base["request"], strict=True
+    ):
+        type_first[key] = int(p)
+        type_ops[key] = Operation(
+            op_id=f"{key}|type",
+            email=key,
+            user_id=uid or None,
+            category="type",
+            user_type=UserType(target),
+            addons={},
+            phase=PHASE_FREE if target == UserType.BASIC else PHASE_BASE,
+            requests=(int(req),),
+        )
+    upgraded = set(base.loc[~base["u_type"].isin([str(t) for t in PAID_TYPES]), "key"].tolist())
+
+    carried: dict[str, list[int]] = {}
+    users: dict[str, _UserAddons] = {}
+    addon = planned[~is_base]
+    for p, key, uid, kind, size, action, free, req in zip(
+        pos[~is_base],
+        addon["key"],
+        addon["u_id"],
+        addon["kind"],
+        addon["size"],
+        addon["action"],
+        addon["free"],
+        addon["request"],
+        strict=True,
+    ):
+        op = type_ops.get(key)
+        if op is not None and op.user_type is UserType.BASIC:
+            carried.setdefault(key, []).append(int(req))
+            continue
+        user = users.get(key)
+        if user is None:
+            user = users[key] = _UserAddons(int(p), uid)
+        k = Kind(kind)
+        if action == Action.REMOVE:
+            user.frees[k] = None
+            user.free_reqs.append(int(req))
+            user.split = user.split or free in needed
+            continue
+        user.grants[k] = int(size)
+        user.grant_reqs.append(int(req))
+        if action == Action.CHANGE and free in needed:
+            user.frees[k] = None
+            user.free_reqs.append(int(req))
+            user.split = True
+
+    for key, op in type_ops.items():
+        if key in carried:
+            op = replace(op, requests=op.requests + tuple(carried[key]))
+        ops.append((op.phase, type_first[key], op))
+
+    for key, user in users.items():
+        depends = f"{key}|type" if key in type_ops and key in upgraded else None
+        uid = user.user_id or None
+        if user.split and user.grants:
+            free_op = Operation(
+                f"{key}|addons-free",
+                key,
+                uid,
+                "addons",
+                None,
+                dict(user.frees),
+                PHASE_FREE,
+                None,
+                tuple(user.free_reqs),
+            )
+            grant_op = Operation(
+                f"{key}|addons",
+                key,
+                uid,
+                "addons",
+                None,
+                dict(user.grants),
+                PHASE_ADDONS,
+                depends,
+                tuple(user.grant_reqs),
+            )
+            ops += [(PHASE_FREE, user.first, free_op), (PHASE_ADDONS, user.first, grant_op)]
+            continue
+        changes = {**user.frees, **user.grants}
+        reqs = tuple(sorted(set(user.free_reqs) | set(user.grant_reqs)))
+        phase = PHASE_ADDONS if user.grants else PHASE_FREE
+        op = Operation(
+            f"{key}|addons",
+            key,
+            uid,
+            "addons",
+            None,
+            changes,
+            phase,
+            depends if user.grants else None,
+            reqs,
+        )
+        ops.append((phase, user.first, op))
+
+    ops.sort(key=lambda t: (t[0], t[1]))
+    return tuple(op for _, _, op in ops)

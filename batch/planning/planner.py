@@ -1,0 +1,279 @@
+"""`plan`: the account rules, the seat arithmetic and the ordered operations, with no I/O.
+
+file-rules results + requests + AccountSnapshot
+  -> users, duplicates, base lines (unchanged / onprem-unavailable / planned)
+  -> sync downgrades -> base seats (no-seats) -> add-on lines (prerequisite, size)
+  -> lines removed by downgrades and sync -> add-on seats (no-seats)
+  -> --max-removals (sync) -> operations
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.vocabulary import ADDONS, PAID_TYPES, Action, Code, Kind, Mode, Outcome, UserType
+
+from .account_rules import (
+    PAID,
+    VALID,
+    addon_rules,
+    attach_users,
+    base_rules,
+    check_duplicates,
+    check_users,
+    mark,
+    pairs,
+    removal_lines,
+    users_frame,
+)
+from .operations import Operation, build_operations
+from .seats import (
+    BASE_KEY,
+    allocate,
+    allocate_with_changes,
+    free_before,
+    no_seats_message,
+    seat_key,
+    seats_after,
+)
+from .sync import (
+    SYNC_DOWNGRADE_MESSAGE,
+    check_removals,
+    parse_max_removals,
+    sync_addon_lines,
+    sync_base_lines,
+)
+
+KIND_RANK = {Kind.BASE.value: 0, **{k.value: i + 1 for i, k in enumerate(ADDONS)}}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run would do: one result line per result, and the calls that would do it."""
+
+    results: pd.DataFrame  # file results' columns (+ previous); row is Int64 (<NA> for sync lines)
+    operations: tuple[Operation, ...]  # ordered: phase, then file order
+    seats_after: dict[SeatKey, Seats]  # projected
+    removals: dict[str, int]  # sync removals per license label, for --max-removals
+
+
+def addons_needed(requests: pd.DataFrame, users: Mapping[str, AccountUser], mode: Mode) -> set[str]:
+    """Lower-case emails whose add-on settings the client must read before planning.
+
+    Users of the file that exist, are not pending (Zoom refuses to read their settings) and are
+    Licensed or On-prem (only they hold add-ons); in sync mode every such user of the account,
+    since sync may remove the add-ons of users the file does not name.
+
+    >>> addons_needed(loaded.requests, snapshot_users, Mode.APPLY)
+    {'ann@example.com'}
+    """
+
+    def readable(user: AccountUser | None) -> bool:
+        return user is not None and user.status != "pending" and user.type in PAID_TYPES
+
+    emails = set(requests["email"].astype(str).unique()) - {""}
+    wanted = {e for e in emails if readable(users.get(e))}
+    if mode is Mode.SYNC:
+        wanted |= {e for e, user in users.items() if readable(user)}
+    return wanted
+
+
+def plan(
+    requests: pd.DataFrame,
+    file_results: pd.DataFrame,
+    snapshot: AccountSnapshot,
+    *,
+    mode: Mode = Mode.APPLY,
+    all_or_nothing: bool = False,
+    max_removals: str = "5%",
+    allow_removals_override: bool = False,
+) -> Plan:
+    """Check the file's lines against the account and plan the operations that apply them.
+
+    `file_results` is what the file rules return (one line per request, outcomes `valid`,
+    `invalid` or `skipped`); `requests` gives each request's lower-case email. Lines the file
+    rules refused stay as they are; the others become `planned`, `unchanged` or `invalid` with
+    an account-rule code. Extra `planned` lines are added for add-ons a downgrade to Basic
+    removes and, in sync mode, for what sync removes (row <NA>). Raises `SafetyLimit` when sync
+    would remove more than `max_removals` of a license, `InputError` when that option is bad.
+
+    >>> p = plan(loaded.requests, check_file(loaded.requests), snapshot)
+    >>> [op.op_id for op in p.operations]
+    ['bob@example.com|type', 'ann@example.com|addons']
+    """
+    parse_max_removals(max_removals)
+    columns = [*file_results.columns, *(["previous"] if "previous" not in file_results else [])]
+    w = _working_table(requests, file_results)
+    users = users_frame(snapshot)
+    before = free_before(snapshot.seats)
+
+    attach_users(w, users)
+    check_users(w)
+    check_duplicates(w)
+    base_rules(w, snapshot.on_prem_available)
+    sync_base = sync_base_lines(w, users) if mode is Mode.SYNC else pd.DataFrame()
+
+    # base seats: downgrades (file and sync) free them, upgrades take them in file order
+    base_freed = int((w["free"] == BASE_KEY).sum()) + len(sync_base)
+    base_takes = w.loc[w["take"] == BASE_KEY, "take"]
+    base_ok = allocate(
+        base_takes, {BASE_KEY: before.get(BASE_KEY, 0) + base_freed}, all_or_nothing=all_or_nothing
+    )
+    refused = base_takes.index[~base_ok.to_numpy()]
+    _refuse(w, refused, snapshot, {BASE_KEY: base_freed}, base=True)
+
+    planned_base = w[(w["outcome"] == str(Outcome.PLANNED)) & (w["kind"] == Kind.BASE.value)]
+    type_after = pd.Series(planned_base["user_type"].to_numpy(), index=planned_base["key"])
+    refused_rows = pd.Series(w.loc[refused, "row"].to_numpy(), index=w.loc[refused, "key"])
+    addon_rules(w, snapshot, type_after, refused_rows)
+
+    extra = _downgrade_lines(w, planned_base, users)
+    if len(sync_base):
+        keys = pd.Index(sync_base["key"])
+        lost = removal_lines(
+            users,
+            keys,
+            pd.Series(pd.NA, index=keys, dtype="Int64"),
+            keys.to_series(),
+            set(),
+            pd.Series(SYNC_DOWNGRADE_MESSAGE, index=keys),
+        )
+        extra.append(pd.concat([sync_base, lost.assign(sync=True)], ignore_index=True))
+    if mode is Mode.SYNC:
+        downgraded = pd.Index(planned_base["key"]).append(pd.Index(sync_base.get("key", [])))
+        extra.append(sync_addon_lines(w, users, downgraded))
+    lines = _with_extra_lines(w, [e for e in extra if len(e)])
+
+    # add-on seats: removals free them first; a size change frees its old seat if granted
+    is_grant = (lines["take"] != "") & (lines["take"] != BASE_KEY)
+    is_free = (lines["outcome"] == str(Outcome.PLANNED)) & (lines["free"] != "")
+    fixed = lines.loc[is_free & ~lines["change"] & (lines["free"] != BASE_KEY), "free"]
+    takes = lines.loc[is_grant, "take"]
+    addon_ok, addon_freed = allocate_with_changes(
+        takes,
+        lines.loc[lines["change"], "free"],
+        {str(k): int(n) for k, n in fixed.value_counts().items()},
+        before,
+        all_or_nothing=all_or_nothing,
+    )
+    _refuse(lines, takes.index[~addon_ok.to_numpy()], snapshot, addon_freed, base=False)
+
+    granted = pd.concat([base_takes[base_ok.to_numpy()], takes[addon_ok.to_numpy()]])
+    granted_counts = {str(k): int(n) for k, n in granted.value_counts().items()}
+    freed = {**addon_freed, BASE_KEY: base_freed}
+    removals = _sync_removals(lines)
+    if mode is Mode.SYNC:
+        check_removals(removals, users, max_removals, allow_removals_override)
+
+    needed = {k for k, n in granted_counts.items() if n > before.get(k, 0)}
+    operations = build_operations(lines, needed)
+    results = lines[columns].copy()
+    results["row"] = results["row"].astype("Int64")
+    results["size"] = results["size"].astype("Int64")
+    return Plan(results, operations, seats_after(snapshot.seats, freed, granted_counts), removals)
+
+
+def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.DataFrame:
+    """The file results in file order with each line's lower-case email as `key`."""
+    w = file_results.copy()
+    if "previous" not in w:
+        w["previous"] = ""
+    w["row"] = w["row"].astype("Int64")
+    w["size"] = w["size"].astype("Int64")
+    for column in ("license", "action", "outcome", "code", "message", "previous", "user_type"):
+        w[column] = w[column].fillna("").astype(str)
+    w["kind"] = w["kind"].fillna("").astype(str)
+    normal = pd.Series(requests["email"].astype(str).to_numpy(), index=requests["request"])
+    typed = w["email"].fillna("").astype(str).str.replace("\u00a0", " ").str.strip().str.lower()
+    w["key"] = w["request"].map(normal).fillna(typed).astype(str)
+    w["file_valid"] = w["outcome"] == VALID
+    w["sync"] = False
+    return w.sort_values(["row", "request"], kind="stable").reset_index(drop=True)
+
+
+def _refuse(
+    w: pd.DataFrame,
+    index: pd.Index,
+    snapshot: AccountSnapshot,
+    freed: Mapping[str, int],
+    *,
+    base: bool,
+) -> None:
+    """Refuse grants for `no-seats`: they take and free nothing."""
+    if not len(index):
+        return
+    mask = pd.Series(False, index=w.index)
+    mask[index] = True
+    if base:
+        text = {BASE_KEY: no_seats_message(BASE_KEY, snapshot.seats, freed, label="{}")}
+        message = w["take"].map(text).where(mask, "").astype(str)
+        message = pd.Series(
+            [m.replace("{}", t) for m, t in zip(message, w["user_type"], strict=True)],
+            index=w.index,
+        )
+    else:
+        keys = w.loc[mask, "take"].unique()
+        text = {k: no_seats_message(k, snapshot.seats, freed) for k in keys}
+        message = w["take"].map(text).where(mask, "").astype(str)
+    mark(w, mask, Outcome.INVALID, str(Code.NO_SEATS), message)
+    w.loc[mask, ["take", "free"]] = ""
+    w.loc[mask, "change"] = False
+
+
+def _downgrade_lines(
+    w: pd.DataFrame, planned_base: pd.DataFrame, users: pd.DataFrame
+) -> list[pd.DataFrame]:
+    """One planned `remove` line per add-on a user loses by becoming Basic in the file.
+
+    An explicit removal of that add-on in the file is that line; no extra one is made.
+    """
+    down = planned_base[
+        (planned_base["user_type"] == str(UserType.BASIC)) & planned_base["u_type"].isin(PAID)
+    ]
+    if down.empty:
+        return []
+    keys = pd.Index(down["key"])
+    explicit = w[(w["outcome"] == str(Outcome.PLANNED)) & (w["action"] == str(Action.REMOVE))]
+    skip = set(pairs(explicit["key"], explicit["kind"]))
+    rows = pd.Series(down["row"].to_numpy(), index=keys)
+    message = "removed because the user becomes Basic (row " + rows.astype(str) + ")"
+    emails = pd.Series(down["email"].to_numpy(), index=keys)
+    return [removal_lines(users, keys, rows, emails, skip, message)]
+
+
+def _with_extra_lines(w: pd.DataFrame, extra: list[pd.DataFrame]) -> pd.DataFrame:
+    """All lines in result order: file lines, each downgrade's lines after its row, sync last.
+
+    Extra lines get request ids after the file's, in a stable order (row or email, then kind),
+    so that re-running the same file gives the same ids.
+    """
+    if not extra:
+        return w
+    added = pd.concat(extra, ignore_index=True)
+    added["rank"] = added["kind"].map(KIND_RANK)
+    added = added.sort_values(["row", "key", "rank"], kind="stable", na_position="last")
+    start = int(w["request"].max()) + 1 if len(w) else 0
+    added["request"] = range(start, start + len(added))
+    added["done_earlier"] = False
+    added["file_valid"] = False
+    added["change"] = False
+    added["take"] = ""
+    added["sync"] = added["sync"].fillna(False).astype(bool) if "sync" in added else False
+    added = added.drop(columns="rank")
+    lines = pd.concat([w, added], ignore_index=True)
+    return lines.sort_values(["row", "request"], kind="stable", na_position="last").reset_index(
+        drop=True
+    )
+
+
+def _sync_removals(lines: pd.DataFrame) -> dict[str, int]:
+    """Per license label, how many licenses sync removes."""
+    removed = lines.loc[lines["sync"] & (lines["outcome"] == str(Outcome.PLANNED)), "license"]
+    return {str(k): int(n) for k, n in removed.value_counts().sort_index().items()}
+
+
+__all__ = ["Plan", "addons_needed", "plan", "seat_key"]
