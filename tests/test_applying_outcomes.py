@@ -125,10 +125,10 @@ def test_op_id_for(email: str, kind: str, expected: str) -> None:
 
 
 def test_mark_done_earlier_marks_unchanged_lines_an_earlier_run_applied() -> None:
-    """Unchanged lines whose op (or split seat-freeing half) an earlier run applied say so."""
+    """Unchanged lines whose op (or its seat-freeing half) an earlier run applied say so."""
     results = _results(
-        (2, "ann@x.com", "base", "unchanged", "already Licensed"),
-        (2, "ann@x.com", "webinar", "unchanged", "already Webinar 500"),
+        (2, " Ann@X.com", "base", "unchanged", "already Licensed"),
+        (2, "ann@x.com\u00a0", "webinar", "unchanged", "already Webinar 500"),
         (3, "bob@x.com", "webinar", "unchanged", "already Webinar 500"),
         (4, "cy@x.com", "base", "planned", "Basic -> Licensed"),
         (5, "dan@x.com", "webinar", "unchanged", "already without Webinar"),

@@ -12,6 +12,7 @@ from typing import Final, Literal, Protocol
 
 import pandas as pd
 
+from batch.loading.requests import normalise_emails
 from batch.vocabulary import Kind, Outcome, UserType
 
 OpState = Literal["pending", "sent", "applied", "failed", "skipped", "unknown"]
@@ -122,7 +123,8 @@ def mark_done_earlier(
         out["done_earlier"] = False
     if not applied_earlier or out.empty:
         return out
-    op_ids = [op_id_for(str(e), str(k)) for e, k in zip(out["email"], out["kind"], strict=True)]
+    emails = normalise_emails(out["email"].astype(str))  # the results show emails as typed
+    op_ids = [op_id_for(e, str(k)) for e, k in zip(emails, out["kind"], strict=True)]
     # a removal may have been sent as the separate seat-freeing half of a split update
     earlier = [
         applied_earlier.get(op_id) or applied_earlier.get(op_id + FREE_SUFFIX) for op_id in op_ids
