@@ -101,7 +101,7 @@ def _read_bytes(source: str | os.PathLike[str] | BinaryIO, file_name: str, limit
 
 
 def _too_large(size: int | None, limits: Limits) -> str:
-    shown = f"{size:,} bytes" if size is not None else "more"
+    shown = f"{size:,} bytes" if size is not None else f"over {limits.max_file_bytes:,} bytes"
     return f"too large: {shown}, the limit (max_file_bytes) is {limits.max_file_bytes:,} bytes"
 
 
@@ -120,6 +120,8 @@ def _load_bytes(data: bytes, file_name: str, limits: Limits) -> LoadedFile:
         text, encoding = decode(data)
         if looks_binary(text):
             raise FileRefused(file_name, NOT_A_SPREADSHEET)
+        if not csvfile.has_content(text):
+            raise FileRefused(file_name, EMPTY)
         delimiter = csvfile.sniff_delimiter(text)
         utf8 = data if encoding == "utf-8" and not data.startswith(b"\xef\xbb\xbf") else None
         table = csvfile.read_table(text, delimiter, utf8)

@@ -27,6 +27,11 @@ def _first_line_start(text: str) -> int:
     return len(text)
 
 
+def has_content(text: str) -> bool:
+    """False when every line is blank or only delimiters and quotes."""
+    return _first_line_start(text) < len(text)
+
+
 def sniff_delimiter(text: str) -> str:
     """The delimiter among `,` `;` tab `|` under which the header row names most known columns.
 
