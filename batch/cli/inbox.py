@@ -1,11 +1,111 @@
-"""`batch inbox DIR`: for cron."""
+"""`batch inbox DIR`: for cron. Apply every file in DIR, archive it, one report each.
+
+stdout: the account line first, one line per file, a last line with the exit code.
+stderr: progress and events (JSON lines when not on a terminal), errors included, so a log
+collector can parse every line.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
 import click
+
+from batch.cli.common import (
+    announce,
+    build_settings,
+    common_options,
+    handle_errors,
+    make_output,
+    output_options,
+)
+from batch.delivery import FileOutcome, RunSummary
+from batch.delivery.inbox import run_inbox
+from batch.errors import BatchError, InputError
+from batch.output import Output
+from batch.settings import Settings
 
 
 @click.command("inbox")
-def inbox_command() -> None:
-    """Apply every file in DIR, archive it, one report each."""
-    raise click.UsageError("not built yet")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where processed files and their reports go (default DIR/archive): processed/ for "
+    "exit 0-1, failed/ for the rest.",
+)
+@click.option(
+    "--mail-to",
+    "mail_to",
+    multiple=True,
+    metavar="ADDR",
+    help="Mail each report to ADDR (repeatable; replaces [mail] recipients; needs [mail] host).",
+)
+@common_options
+@output_options
+@handle_errors
+def inbox_command(
+    directory: Path,
+    archive_dir: Path | None,
+    mail_to: tuple[str, ...],
+    config_path: Path | None,
+    report_path: Path | None,
+    sandbox_path: Path | None,
+    log_format: str | None,
+    quiet: bool,
+) -> None:
+    """Apply every CSV/XLSX file in DIR, oldest first, archive it with its report.
+
+    Files still being written are left for the next run; files left by a killed run are
+    finished first. Exit code: the worst of the files' codes (0 for an empty inbox); 75 when
+    another run holds the lock.
+    """
+    output = Output(log_format or "auto", quiet=quiet)
+    try:
+        if report_path is not None:
+            raise InputError("--report does not apply to inbox: each report goes beside its file")
+        settings = build_settings(
+            config_path,
+            sandbox_path=sandbox_path,
+            mail_to=mail_to,
+            log_format=log_format,
+            quiet=quiet or None,
+            inbox_dir=directory,
+            archive_dir=archive_dir,
+        )
+        output = make_output(settings)
+        announce(settings)
+        archive = settings.archive_dir or directory / "archive"
+        code = run_inbox(directory, archive, settings, _processor(output), output=output)
+    except BatchError as error:
+        output.error(str(error), exit_code=error.exit_code)
+        sys.exit(error.exit_code)
+    click.echo(f"inbox {directory}: exit {code}; files and reports in {archive}")
+    sys.exit(code)
+
+
+def _processor(output: Output) -> Callable[[Path, Settings], FileOutcome]:
+    """The per-file step: the apply pipeline, its outcome turned into the inbox's FileOutcome."""
+
+    def process(path: Path, settings: Settings) -> FileOutcome:
+        from batch.pipeline import apply_file  # imported at the first file: empty runs stay light
+
+        outcome = apply_file(path, settings, output, command="inbox")
+        summary = RunSummary(
+            file_name=outcome.file_name,
+            command=outcome.command,
+            is_sandbox=outcome.is_sandbox,
+            account_id=outcome.account_id,
+            counts=dict(outcome.counts),
+            seats_lines=tuple(outcome.seats_lines),
+            exit_code=outcome.exit_code,
+            report_path=outcome.report_path,
+        )
+        counts = ", ".join(f"{n} {name}" for name, n in summary.counts.items() if n)
+        click.echo(f"{path.name}: {counts or 'no lines'} (exit {outcome.exit_code})")
+        return FileOutcome(outcome.exit_code, outcome.report_path, summary, None)
+
+    return process
