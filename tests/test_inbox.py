@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import os
+import socket
 import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from aiosmtpd.controller import Controller
 
 from batch.delivery import FileOutcome, RunSummary
 from batch.delivery.inbox import run_inbox
 from batch.errors import FileRefused, InputError, LockHeld
 from batch.output import Output
-from batch.settings import Settings
+from batch.settings import MailSettings, Settings
 
 NOW = datetime(2026, 11, 27, 22, 58, 0, tzinfo=UTC)
 STAMP = "20261127T225800Z"
@@ -283,3 +288,64 @@ def test_cli_error_is_a_json_line(tmp_path: Path) -> None:
         "config missing.toml: no such file",
         2,
     )
+
+
+@dataclass
+class Mailbox:
+    """An SMTP handler that keeps every message it receives."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_each_report_is_mailed(tmp_path: Path, inbox: Path) -> None:
+    """With mail configured every file's report is mailed, a failed file's error too."""
+    mailbox, port = Mailbox(), free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        drop(inbox, "a.csv", "exit=0", age_s=10)
+        drop(inbox, "b.csv", "raise", age_s=5)
+        mail = MailSettings(host="127.0.0.1", port=port, sender="batch@example.com",
+                            recipients=("finance@example.com",), timeout_s=5)  # fmt: skip
+        settings = Settings(journal_path=tmp_path / "state" / "j.sqlite", mail=mail)
+        assert run(tmp_path, FakePipeline(), settings=settings).code == 2
+    finally:
+        controller.stop()
+    first, second = mailbox.messages
+    (attachment,) = first.iter_attachments()
+    assert attachment.get_filename() == f"{STAMP}-a-report.xlsx"
+    assert attachment.get_content() == b"report of a.csv"
+    assert first["Subject"] == "[SANDBOX] Zoom license batch: a.csv - OK"
+    body = second.get_body(("plain",))
+    assert body is not None and list(second.iter_attachments()) == []
+    assert "Error: RuntimeError: pipeline bug" in body.get_content().splitlines()
+
+
+def test_mail_failure_is_logged_and_files_still_archived(tmp_path: Path, inbox: Path) -> None:
+    """An unreachable mail server makes the run exit 1 with an error event; nothing is lost."""
+    drop(inbox, "a.csv", "exit=0", age_s=10)
+    mail = MailSettings(host="127.0.0.1", port=free_port(), recipients=("x@example.com",),
+                        timeout_s=5)  # fmt: skip
+    settings = Settings(journal_path=tmp_path / "state" / "j.sqlite", mail=mail)
+    result = run(tmp_path, FakePipeline(), settings=settings)
+    assert result.code == 1
+    errors = [e["message"] for e in result.events if e["level"] == "error"]
+    assert errors == [f"cannot mail the report via 127.0.0.1:{mail.port}: cannot connect "
+                      "(Connection refused)"]  # fmt: skip
+    assert sorted(tree(inbox / "archive")) == [
+        f"processed/{STAMP}-a-report.xlsx",
+        f"processed/{STAMP}-a.csv",
+    ]
