@@ -9,6 +9,10 @@ takes, "" for none), `free` (seat key a removal frees) and `change` (a grant tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeAlias
+
+import numpy as np
 import pandas as pd
 
 from batch.model import AccountSnapshot
@@ -26,10 +30,10 @@ def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
     users = list(snapshot.users.values())
     frame = pd.DataFrame(
         {
-            "u_id": [u.id or "" for u in users],
-            "u_type": [str(u.type) if u.type is not None else "" for u in users],
-            "u_status": [u.status for u in users],
-            "u_known": [u.addons_known for u in users],
+            "u_id": np.array([u.id or "" for u in users], dtype=object),
+            "u_type": np.array([str(u.type) if u.type else "" for u in users], dtype=object),
+            "u_status": np.array([u.status for u in users], dtype=object),
+            "u_known": np.array([u.addons_known for u in users], dtype=bool),
             **{k.value: pd.array([u.addon(k) for u in users], dtype="Int64") for k in ADDONS},
         },
         index=pd.Index(list(snapshot.users), name="key"),
@@ -37,15 +41,28 @@ def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
     return frame
 
 
-def mark(
-    w: pd.DataFrame, mask: pd.Series, outcome: Outcome, code: str, message: str | pd.Series
-) -> None:
-    """Decide the lines in `mask`: outcome, code and message (a text or a Series on w's index)."""
+Message: TypeAlias = str | pd.Series | Callable[[pd.DataFrame], pd.Series]
+
+
+def mark(w: pd.DataFrame, mask: pd.Series, outcome: Outcome, code: str, message: Message) -> None:
+    """Decide the lines in `mask`: outcome, code and message.
+
+    The message is a text or a function of the decided lines (so that it is only built for
+    them).
+    """
     if not mask.any():
         return
     w.loc[mask, "outcome"] = str(outcome)
     w.loc[mask, "code"] = code
-    w.loc[mask, "message"] = message if isinstance(message, str) else message[mask]
+    put(w, mask, "message", message)
+
+
+def put(w: pd.DataFrame, mask: pd.Series, column: str, value: object) -> None:
+    """Set a column on the lines in `mask`; a callable value gets those lines and returns it."""
+    if not mask.any():
+        return
+    new: Any = value(w[mask]) if callable(value) else value
+    w.loc[mask.to_numpy(dtype=bool), column] = new
 
 
 def pending(w: pd.DataFrame) -> pd.Series:
@@ -143,7 +160,9 @@ def base_rules(w: pd.DataFrame, on_prem_available: bool) -> None:
     Licensed/On-prem user to Basic frees one (`free`).
     """
     is_base = pending(w) & (w["kind"] == Kind.BASE.value)
-    w.loc[is_base, "previous"] = w.loc[is_base, "u_type"]
+    if not is_base.any():
+        return
+    put(w, is_base, "previous", lambda d: d["u_type"])
     # "remove Licensed" makes a Licensed user Basic; it leaves any other user alone
     drop = is_base & (w["action"] == str(Action.REMOVE))
     holds = drop & (w["user_type"] == w["u_type"]) & w["user_type"].isin(PAID)
@@ -152,14 +171,14 @@ def base_rules(w: pd.DataFrame, on_prem_available: bool) -> None:
         drop & ~holds,
         Outcome.UNCHANGED,
         "",
-        "the user is " + w["u_type"] + ", not " + w["user_type"],
+        lambda d: "the user is " + d["u_type"] + ", not " + d["user_type"],
     )
-    w.loc[drop & ~holds, "action"] = str(Action.NONE)
-    w.loc[holds, "user_type"] = str(UserType.BASIC)
-    w.loc[is_base & ~drop, "action"] = str(Action.ASSIGN)
+    put(w, drop & ~holds, "action", str(Action.NONE))
+    put(w, holds, "user_type", str(UserType.BASIC))
+    put(w, is_base & ~drop, "action", str(Action.ASSIGN))
     same = is_base & (w["user_type"] == w["u_type"])
-    mark(w, same, Outcome.UNCHANGED, "", "already " + w["u_type"])
-    w.loc[same, "action"] = str(Action.NONE)
+    mark(w, same, Outcome.UNCHANGED, "", lambda d: "already " + d["u_type"])
+    put(w, same, "action", str(Action.NONE))
     if not on_prem_available:
         mark(
             w,
@@ -171,16 +190,29 @@ def base_rules(w: pd.DataFrame, on_prem_available: bool) -> None:
         )
     planned = pending(w) & is_base
     was_paid = w["u_type"].isin(PAID)
-    w.loc[planned & w["user_type"].isin(PAID) & ~was_paid, "take"] = BASE_KEY
-    w.loc[planned & (w["user_type"] == str(UserType.BASIC)) & was_paid, "free"] = BASE_KEY
-    w.loc[planned, "message"] = w["u_type"].where(w["u_type"] != "", "?") + " → " + w["user_type"]
+    put(w, planned & w["user_type"].isin(PAID) & ~was_paid, "take", BASE_KEY)
+    put(w, planned & (w["user_type"] == str(UserType.BASIC)) & was_paid, "free", BASE_KEY)
+    put(
+        w,
+        planned,
+        "message",
+        lambda d: d["u_type"].where(d["u_type"] != "", "?") + " → " + d["user_type"],
+    )
     mark_planned(w, planned)
 
 
 def mark_planned(w: pd.DataFrame, mask: pd.Series) -> None:
     """Planned lines keep the message already set (it says what changes)."""
-    w.loc[mask, "outcome"] = str(Outcome.PLANNED)
-    w.loc[mask, "code"] = ""
+    put(w, mask, "outcome", str(Outcome.PLANNED))
+    put(w, mask, "code", "")
+
+
+def _held_label(d: pd.DataFrame) -> pd.Series:
+    return addon_labels(d["kind"], d["held"])
+
+
+def _size_label(d: pd.DataFrame) -> pd.Series:
+    return addon_labels(d["kind"], d["size"])
 
 
 def addon_rules(
@@ -195,42 +227,47 @@ def addon_rules(
     `refused_upgrade_row` maps a key to the row of its base upgrade refused for `no-seats`.
     """
     is_addon = pending(w) & w["kind"].isin([k.value for k in ADDONS])
+    if not is_addon.any():
+        return
     assign = is_addon & (w["action"] == str(Action.ASSIGN))
     remove = is_addon & (w["action"] == str(Action.REMOVE))
-    names = addon_names(w["kind"].where(is_addon, Kind.WEBINAR.value))
-    held_label = addon_labels(w["kind"].where(is_addon, Kind.WEBINAR.value), w["held"].fillna(0))
-    w.loc[is_addon, "previous"] = held_label.where(w["held"].notna(), "")[is_addon]
+    put(w, is_addon & w["held"].notna(), "previous", _held_label)
 
     # prerequisite: the user must be Licensed or On-prem once the file is applied
-    after = w["key"].map(type_after).fillna(w["u_type"]).astype(str)
-    refused_row = w["key"].map(refused_upgrade_row)
+    mapped = w["key"].map(type_after)
+    after = pd.Series(np.where(mapped.isna(), w["u_type"], mapped), index=w.index).astype(str)
     lacking = assign & ~after.isin(PAID)
-    why = names + " needs a Licensed or On-prem user; the user is " + after.where(after != "", "?")
-    why = why.where(
-        refused_row.isna(),
-        names
-        + " needs a Licensed or On-prem user, and the upgrade in row "
-        + refused_row.astype("Int64").astype(str)
-        + " was refused (no-seats)",
-    )
+
+    def why(d: pd.DataFrame) -> pd.Series:
+        names = addon_names(d["kind"])
+        now = after[d.index]
+        text = names + " needs a Licensed or On-prem user; the user is " + now.where(now != "", "?")
+        row = d["key"].map(refused_upgrade_row).astype("Int64")
+        refused = names + " needs a Licensed or On-prem user, and the upgrade in row "
+        return text.where(row.isna(), refused + row.astype(str) + " was refused (no-seats)")
+
     mark(w, lacking, Outcome.INVALID, str(Code.MISSING_PREREQUISITE), why)
 
     # size resolution for a line without a size: held size, else the only owned size
     assign = assign & pending(w)
     no_size = assign & w["size"].isna()
-    w.loc[no_size & w["held"].notna(), "size"] = w.loc[no_size & w["held"].notna(), "held"]
+    put(w, no_size & w["held"].notna(), "size", lambda d: d["held"])
     for kind in ADDONS:
+        of_kind = assign & (w["kind"] == kind.value)
+        if not of_kind.any():
+            continue
         owned = snapshot.owned_sizes(kind)
-        open_ = no_size & w["size"].isna() & (w["kind"] == kind.value)
+        open_ = of_kind & w["size"].isna()
+        name = ADDON_NAMES[kind]
         if len(owned) == 1:
-            w.loc[open_, "size"] = owned[0]
+            put(w, open_, "size", owned[0])
         elif not owned:
             mark(
                 w,
                 open_,
                 Outcome.INVALID,
                 str(Code.SIZE_NOT_OWNED),
-                f"the account owns no {ADDON_NAMES[kind]} plan",
+                f"the account owns no {name} plan",
             )
         else:
             sizes = ", ".join(str(s) for s in owned)
@@ -239,37 +276,31 @@ def addon_rules(
                 open_,
                 Outcome.INVALID,
                 str(Code.SIZE_AMBIGUOUS),
-                f"the user holds no {ADDON_NAMES[kind]} and the account owns several sizes "
+                f"the user holds no {name} and the account owns several sizes "
                 f"({sizes}): give the size",
             )
         # an explicit size the account has no plan of
-        explicit = assign & pending(w) & (w["kind"] == kind.value) & w["size"].notna()
-        not_owned = explicit & ~w["size"].isin(owned)
-        owned_text = ", ".join(f"{ADDON_NAMES[kind]} {s}" for s in owned) or "none"
-        mark(
-            w,
-            not_owned,
-            Outcome.INVALID,
-            str(Code.SIZE_NOT_OWNED),
-            "the account has no "
-            + addon_labels(w["kind"], w["size"].fillna(0))
-            + f" plan (it owns: {owned_text})",
-        )
+        not_owned = of_kind & pending(w) & w["size"].notna() & ~w["size"].isin(owned)
+        owned_text = ", ".join(f"{name} {s}" for s in owned) or "none"
+
+        def unowned(d: pd.DataFrame, owns: str = owned_text) -> pd.Series:
+            return "the account has no " + _size_label(d) + f" plan (it owns: {owns})"
+
+        mark(w, not_owned, Outcome.INVALID, str(Code.SIZE_NOT_OWNED), unowned)
 
     assign = assign & pending(w)
-    label = addon_labels(w["kind"].where(is_addon, Kind.WEBINAR.value), w["size"].fillna(0))
-    w.loc[assign, "license"] = label[assign]
+    put(w, assign, "license", _size_label)
     same = assign & (w["size"] == w["held"]).fillna(False)
-    mark(w, same, Outcome.UNCHANGED, "", "already holds " + label)
-    w.loc[same, "action"] = str(Action.NONE)
+    mark(w, same, Outcome.UNCHANGED, "", lambda d: "already holds " + _size_label(d))
+    put(w, same, "action", str(Action.NONE))
     grant = assign & pending(w)
     change = grant & w["held"].notna()
-    w.loc[grant, "take"] = seat_keys(w.loc[grant, "kind"], w.loc[grant, "size"])
-    w.loc[change, "free"] = seat_keys(w.loc[change, "kind"], w.loc[change, "held"])
-    w.loc[change, "change"] = True
-    w.loc[change, "action"] = str(Action.CHANGE)
-    w.loc[change, "message"] = (held_label + " → " + label)[change]
-    w.loc[grant & ~change, "message"] = ""
+    put(w, grant, "take", lambda d: seat_keys(d["kind"], d["size"]))
+    put(w, change, "free", lambda d: seat_keys(d["kind"], d["held"]))
+    put(w, change, "change", True)
+    put(w, change, "action", str(Action.CHANGE))
+    put(w, change, "message", lambda d: _held_label(d) + " → " + _size_label(d))
+    put(w, grant & ~change, "message", "")
     mark_planned(w, grant)
 
     # removals: whatever size is held; a named size the user does not hold removes nothing
@@ -281,18 +312,16 @@ def addon_rules(
         other,
         Outcome.UNCHANGED,
         "",
-        "the user holds "
-        + held_label
-        + ", not "
-        + addon_labels(w["kind"], w["size"].fillna(0))
-        + ": nothing removed",
+        lambda d: (
+            "the user holds " + _held_label(d) + ", not " + _size_label(d) + ": nothing removed"
+        ),
     )
-    w.loc[(not_held | other), "action"] = str(Action.NONE)
+    put(w, not_held | other, "action", str(Action.NONE))
     drop = remove & pending(w)
-    w.loc[drop, "size"] = w.loc[drop, "held"]
-    w.loc[drop, "license"] = held_label[drop]
-    w.loc[drop, "free"] = seat_keys(w.loc[drop, "kind"], w.loc[drop, "held"])
-    w.loc[drop, "message"] = ""
+    put(w, drop, "size", lambda d: d["held"])
+    put(w, drop, "license", _held_label)
+    put(w, drop, "free", lambda d: seat_keys(d["kind"], d["held"]))
+    put(w, drop, "message", "")
     mark_planned(w, drop)
 
 

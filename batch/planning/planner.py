@@ -127,8 +127,12 @@ def plan(
     _refuse(w, refused, snapshot, {BASE_KEY: base_freed}, base=True)
 
     planned_base = w[(w["outcome"] == str(Outcome.PLANNED)) & (w["kind"] == Kind.BASE.value)]
-    type_after = pd.Series(planned_base["user_type"].to_numpy(), index=planned_base["key"])
-    refused_rows = pd.Series(w.loc[refused, "row"].to_numpy(), index=w.loc[refused, "key"])
+    type_after = pd.Series(
+        planned_base["user_type"].to_numpy(), index=planned_base["key"], dtype=object
+    )
+    refused_rows = pd.Series(
+        w.loc[refused, "row"].to_numpy(), index=w.loc[refused, "key"], dtype="Int64"
+    )
     addon_rules(w, snapshot, type_after, refused_rows)
 
     extra = _downgrade_lines(w, planned_base, users)

@@ -82,9 +82,10 @@ def sync_addon_lines(w: pd.DataFrame, users: pd.DataFrame, downgraded: pd.Index)
             users, keys, no_rows, keys.to_series(), in_file, message, kinds=(kind,)
         )
         parts.append(part)
-    lines = pd.concat([p for p in parts if len(p)], ignore_index=True) if parts else None
-    if lines is None or not len(lines):
+    found = [p for p in parts if len(p)]
+    if not found:
         return pd.DataFrame()
+    lines = pd.concat(found, ignore_index=True)
     lines["sync"] = True
     return lines
 
