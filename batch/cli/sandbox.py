@@ -171,4 +171,7 @@ def serve_command(
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass
-    click.echo(f"Stopped after {sandbox.stats.writes} writes; {path} is saved.", err=True)
+    flushes = sandbox._file.flushes if sandbox._file else 0
+    click.echo(
+        f"Stopped after {sandbox.stats.writes} writes ({flushes} saves); {path} is saved.", err=True
+    )

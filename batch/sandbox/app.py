@@ -238,7 +238,12 @@ class Sandbox:
         self._features_at: float | None = None
         self._version = 0
         self._limiter = RateLimiter.for_account(account.plan, account.limits, clock, self._utc)
-        self._file = AccountFile(path, self._snapshot) if path is not None else None
+        self._inflight = 0
+        self._file = (
+            AccountFile(path, self._snapshot, busy=lambda: self._inflight)
+            if path is not None
+            else None
+        )
         self.stats = SandboxStats()
 
     # -- construction -----------------------------------------------------------------------
@@ -300,6 +305,15 @@ class Sandbox:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """Answer one request as Zoom would (thread-safe); may raise RemoteProtocolError (drop)."""
+        with self._lock:
+            self._inflight += 1
+        try:
+            return self._handle(request)
+        finally:
+            with self._lock:
+                self._inflight -= 1
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         decision = self._fault_plan.decide() if path.startswith("/v2/") else None
         kind = decision.kind if decision is not None else "none"

@@ -53,6 +53,9 @@ class _Handler(BaseHTTPRequestHandler):
             with suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
+        except Exception:  # a sandbox bug: answer like a server error, keep serving
+            log.exception("sandbox failed on %s %s", self.command, self.path)
+            response = httpx.Response(500, json={"code": 500, "message": "Internal Server Error."})
         body = response.content
         self.send_response(response.status_code)
         for name, value in response.headers.items():
@@ -77,7 +80,9 @@ def serve(sandbox: Sandbox, host: str = DEFAULT_HOST, port: int = 0) -> Iterator
     ...     httpx.post(f"{url}/oauth/token", ...)
     """
     server = _Server((host, port), sandbox)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="sandbox-http", daemon=True
+    )
     thread.start()
     bound_host, bound_port = server.server_address[:2]
     try:
