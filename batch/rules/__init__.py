@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from batch.model import REQUEST_COLUMNS
-from batch.rules.file_rules import Keys, conflict, duplicate, missing_prerequisite, not_stackable
+from batch.rules.file_rules import Lines, conflict, duplicate, missing_prerequisite, not_stackable
 from batch.rules.results import build_results
 from batch.rules.schema import value_codes
 from batch.vocabulary import Code
@@ -68,15 +68,13 @@ def check_file(requests: pd.DataFrame) -> pd.DataFrame:
     table = _normalised(requests)
     codes = value_codes(table)
     evidence = pd.Series("", index=table.index, dtype="str")
-    eligible = codes == ""
-    keys = Keys.of(table)
+    lines = Lines.of(table)
+    eligible = (codes == "").to_numpy(dtype=bool)
     for code, rule in _CROSS_ROW_RULES:
-        hits = rule(table, keys, eligible)
-        _record(codes, evidence, code, hits)
-    _record(
-        codes, evidence, Code.MISSING_PREREQUISITE, missing_prerequisite(table, keys, codes == "")
-    )
-    return build_results(table, codes, evidence)
+        _record(codes, evidence, code, rule(lines, eligible))
+    applied = (codes == "").to_numpy(dtype=bool)
+    _record(codes, evidence, Code.MISSING_PREREQUISITE, missing_prerequisite(lines, applied))
+    return build_results(table, lines, codes, evidence)
 
 
 def _record(codes: pd.Series, evidence: pd.Series, code: Code, hits: pd.Series) -> None:

@@ -6,11 +6,16 @@ a real file), and each names the value at fault and what to change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from batch.model import RESULT_COLUMNS, RESULT_INTERNAL_COLUMNS
+from batch.rules.file_rules import Lines
 from batch.vocabulary import (
     ADDON_NAMES,
     ADDON_SIZES,
@@ -30,24 +35,34 @@ _SIZE_LIST: Final = {
     kind.value: ", ".join(str(size) for size in sizes) for kind, sizes in ADDON_SIZES.items()
 }
 _ACTIONS: Final = (Action.ASSIGN.value, Action.REMOVE.value)
+# Lines' integer codes -> words: kind 0 unknown, 1 base, 2.. add-ons; user type 0 none, 1.. types.
+_KIND_NAMES: Final = np.array(["", "", *(ADDON_NAMES[kind] for kind in ADDONS)], dtype=object)
+_TYPE_NAMES: Final = np.array(["", *(t.value for t in UserType)], dtype=object)
+_BASE_CODE: Final = 1
 _SKIPPED_CODES: Final = (Code.DUPLICATE.value,)
 
 
-def license_labels(table: pd.DataFrame) -> pd.Series:
+def license_labels(table: pd.DataFrame, lines: Lines) -> pd.Series:
     """The report's License text per line: `Licensed`, `Webinar 1000`, `Webinar`, or the raw word.
 
-    Mirrors `vocabulary.license_label`, vectorised; a word that was not recognised is shown as
-    typed so the admin can find it.
+    Mirrors `vocabulary.license_label`, vectorised: the label is made once per distinct
+    (kind, user type, size) and spread with a pyarrow take. A word that was not recognised is
+    shown as typed (trimmed) so the admin can find it.
     """
-    kind, size = table["kind"], table["size"]
-    labels = table["raw"].str.strip()
-    base = (kind == Kind.BASE.value) & table["user_type"].isin([t.value for t in UserType])
-    labels = labels.mask(base, table["user_type"])
-    addon = kind.isin([k.value for k in ADDONS])
-    name = kind.map(_ADDON_NAME).astype("str")
-    sized = name + " " + size.astype("str")
-    labels = labels.mask(addon & size.isna(), name)
-    return labels.mask(addon & size.notna(), sized).astype("str")
+    size_codes, sizes = pd.factorize(lines.size)
+    combo = (lines.kind * (len(_TYPE_NAMES) + 1) + lines.user_type) * len(sizes) + size_codes
+    combo_codes, combos = pd.factorize(combo)
+    kind, rest = np.divmod(combos // len(sizes), len(_TYPE_NAMES) + 1)
+    size = pd.Series(np.asarray(sizes)[combos % len(sizes)])
+    name = pd.Series(_KIND_NAMES[kind], dtype="str")
+    unique_labels = name.where(size < 0, name + " " + size.astype("str"))
+    unique_labels = unique_labels.where(kind != _BASE_CODE, pd.Series(_TYPE_NAMES[rest]))
+    taken = pc.take(pa.array(unique_labels.to_numpy(dtype=object), type=pa.string()), combo_codes)
+    labels = pd.Series(taken, index=table.index, dtype="str")
+    unknown = (lines.kind == 0) | ((lines.kind == _BASE_CODE) & (lines.user_type == 0))
+    if unknown.any():
+        labels[unknown] = table.loc[unknown, "raw"].str.strip()
+    return labels
 
 
 def _quoted(text: pd.Series) -> pd.Series:
@@ -88,62 +103,86 @@ def _unknown_license_messages(lines: pd.DataFrame) -> pd.Series:
     )
 
 
+def _addon_name(lines: pd.DataFrame) -> pd.Series:
+    """The add-on's name (`Webinar`) per line, "" for the base kind."""
+    return lines["kind"].map(_ADDON_NAME).fillna("").astype("str")
+
+
+def _conflict_messages(lines: pd.DataFrame) -> pd.Series:
+    """Both contradictory instructions with their rows (the evidence)."""
+    who, tail = lines["email"], " (" + lines["evidence"] + "): keep one."
+    addon = _addon_name(lines) + " is both assigned and removed for " + who + tail
+    return addon.mask(
+        lines["kind"] == Kind.BASE.value, who + " is given different user types" + tail
+    )
+
+
+# One message builder per code, each given only the lines that have that code.
+_MESSAGES: Final[dict[str, Callable[[pd.DataFrame], pd.Series]]] = {
+    Code.MISSING_EMAIL: lambda lines: (
+        "No email address for " + lines["label"] + ": fill in the user's email."
+    ),
+    Code.INVALID_EMAIL: lambda lines: (
+        _quoted(lines["email_input"].str.strip())
+        + " is not a valid email address: write it as name@domain.com, without spaces or"
+        " accented or look-alike characters."
+    ),
+    Code.UNKNOWN_LICENSE: lambda lines: _unknown_license_messages(lines),
+    Code.INVALID_SIZE: lambda lines: (
+        _addon_name(lines)
+        + " size "
+        + lines["size"].astype("str")
+        + " does not exist: use one of "
+        + lines["kind"].map(_SIZE_LIST).astype("str")
+        + "."
+    ),
+    Code.NOT_STACKABLE: lambda lines: (
+        _addon_name(lines)
+        + " is asked for "
+        + lines["email"]
+        + " with different sizes ("
+        + lines["evidence"]
+        + "): licenses of one type do not add up, keep one."
+    ),
+    Code.CONFLICT: _conflict_messages,
+    Code.DUPLICATE: lambda lines: (
+        "Same as row "
+        + lines["evidence"]
+        + " ("
+        + lines["label"]
+        + " for "
+        + lines["email"]
+        + "): this repeat is skipped."
+    ),
+    Code.MISSING_PREREQUISITE: lambda lines: (
+        lines["label"]
+        + " needs "
+        + lines["email"]
+        + " to be Licensed or On-prem, but row "
+        + lines["evidence"]
+        + " makes them Basic: make them Licensed or drop this add-on."
+    ),
+}
+
+
 def _messages(lines: pd.DataFrame) -> pd.Series:
     """The message of each refused line, from its code, its values and the rule's evidence."""
-    code, label, who = lines["code"], lines["label"], lines["email"]
-    evidence = lines["evidence"]
-    name = lines["kind"].map(_ADDON_NAME).fillna("").astype("str")
-    size = lines["size"].astype("str")
-    sizes = lines["kind"].map(_SIZE_LIST).fillna("").astype("str")
-    base = lines["kind"] == Kind.BASE.value
-    by_code = {
-        Code.MISSING_EMAIL: "No email address for " + label + ": fill in the user's email.",
-        Code.INVALID_EMAIL: _quoted(lines["email_input"].str.strip())
-        + " is not a valid email address: write it as name@domain.com, without spaces or"
-        " accented or look-alike characters.",
-        Code.INVALID_SIZE: name + " size " + size + " does not exist: use one of " + sizes + ".",
-        Code.NOT_STACKABLE: name
-        + " is asked for "
-        + who
-        + " with different sizes ("
-        + evidence
-        + "): licenses of one type do not add up, keep one.",
-        Code.CONFLICT: (name + " is both assigned and removed for " + who).mask(
-            base, who + " is given different user types"
-        )
-        + " ("
-        + evidence
-        + "): keep one.",
-        Code.DUPLICATE: "Same as row "
-        + evidence
-        + " ("
-        + label
-        + " for "
-        + who
-        + "): this repeat is skipped.",
-        Code.MISSING_PREREQUISITE: label
-        + " needs "
-        + who
-        + " to be Licensed or On-prem, but row "
-        + evidence
-        + " makes them Basic: make them Licensed or drop this add-on.",
-    }
     message = pd.Series("", index=lines.index, dtype="str")
-    for rule, text in by_code.items():
-        message = message.mask(code == rule.value, text)
-    unknown = code == Code.UNKNOWN_LICENSE.value
-    if unknown.any():
-        message = message.mask(unknown, _unknown_license_messages(lines.loc[unknown]))
+    for code in lines["code"].unique():
+        these = (lines["code"] == code).to_numpy()
+        message[these] = _MESSAGES[code](lines.loc[these]).to_numpy()
     return message
 
 
-def build_results(table: pd.DataFrame, codes: pd.Series, evidence: pd.Series) -> pd.DataFrame:
+def build_results(
+    table: pd.DataFrame, lines: Lines, codes: pd.Series, evidence: pd.Series
+) -> pd.DataFrame:
     """The results table of the file rules: RESULT_COLUMNS, then RESULT_INTERNAL_COLUMNS.
 
     `table` is the normalised requests table (RangeIndex); `codes` holds each line's code (""
     when valid) and `evidence` what a cross-row rule found (rows, sizes), both aligned to it.
     """
-    labels = license_labels(table)
+    labels = license_labels(table, lines)
     action = table["action"].where(table["action"].isin(_ACTIONS), Action.NONE.value)
     outcome = pd.Series(Outcome.VALID.value, index=table.index, dtype="str")
     outcome = outcome.mask(codes != "", Outcome.INVALID.value)
@@ -151,10 +190,10 @@ def build_results(table: pd.DataFrame, codes: pd.Series, evidence: pd.Series) ->
     message = pd.Series("", index=table.index, dtype="str")
     refused = (codes != "").to_numpy()
     if refused.any():
-        lines = table.loc[refused].assign(
+        problems = table.loc[refused].assign(
             code=codes[refused], evidence=evidence[refused], label=labels[refused]
         )
-        message.loc[refused] = _messages(lines)
+        message.loc[refused] = _messages(problems)
     results = pd.DataFrame(
         {
             "row": table["row"].astype("int64"),
