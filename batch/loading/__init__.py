@@ -57,8 +57,8 @@ def load(
 
     >>> import io
     >>> loaded = load(io.BytesIO(b"Email,Webinar\\nann@example.com,500\\n"), name="x.csv")
-    >>> loaded.layout, loaded.requests.loc[0, ["row", "email", "kind", "size"]].tolist()
-    ('wide', [2, 'ann@example.com', 'webinar', 500])
+    >>> loaded.layout, loaded.requests["email"].tolist(), loaded.requests["size"].tolist()
+    ('wide', ['ann@example.com'], [500])
     """
     file_name = name or _name_of(source)
     try:
@@ -94,7 +94,9 @@ def _read_bytes(source: str | os.PathLike[str] | BinaryIO, file_name: str, limit
         if size > limits.max_file_bytes:
             raise FileRefused(file_name, _too_large(size, limits))
         return Path(source).read_bytes()
-    data = source.read(limits.max_file_bytes + 1)
+    data: bytes | str = source.read(limits.max_file_bytes + 1)
+    if isinstance(data, str):  # a text-mode file handed over by mistake: still readable
+        data = data.encode("utf-8")
     if len(data) > limits.max_file_bytes:
         raise FileRefused(file_name, _too_large(None, limits))
     return bytes(data)
