@@ -84,6 +84,8 @@ def measure(path: Path, users: int = USERS, writes: int = WRITES) -> tuple[float
     finally:
         server.terminate()
         server.wait(timeout=30)
+        if server.stdout is not None:
+            server.stdout.close()
     saved = orjson.loads(path.read_bytes())
     assert sum(u["webinar"] == 500 for u in saved["users"]) == writes
     return writes / seconds, cpu_ms
