@@ -57,14 +57,22 @@ def op_id_for(email: str, kind: str) -> str:
     return f"{email}|{category}"
 
 
-def dependency_message(operation: OperationLike, results: pd.DataFrame) -> str:
+def dependency_message(operation: OperationLike, row: int | None) -> str:
     """Why an add-on operation was not attempted: its user's base license change failed."""
-    rows = results.loc[results["request"].isin(list(operation.requests)), "row"]
-    where = f" on row {int(rows.iloc[0])}" if len(rows) else ""
+    where = f" on row {row}" if row is not None else ""
     user_type = operation.user_type
     verb = "downgrade" if user_type is UserType.BASIC else "upgrade"
     what = f"the {user_type} {verb}" if user_type is not None else "the user type change"
     return f"not attempted: {what}{where} failed"
+
+
+def rows_by_request(results: pd.DataFrame) -> dict[int, int | None]:
+    """The Excel row of each request id (None for lines with no row, such as sync removals)."""
+    rows = results.drop_duplicates("request")
+    return {
+        int(request): None if pd.isna(row) else int(row)
+        for request, row in zip(rows["request"], rows["row"], strict=True)
+    }
 
 
 def apply_answers(
@@ -80,23 +88,27 @@ def apply_answers(
     (unchanged, invalid, ...) are never touched.
     """
     out = results.copy()
-    planned = out["outcome"] == Outcome.PLANNED.value
-    # when two operations decide the same line, failed wins over skipped over applied
-    ranked = sorted(
-        ((op, answers[op.op_id]) for op in operations if op.op_id in answers),
-        key=lambda pair: (
-            list(_OUTCOME_OF_STATE).index(pair[1][0]) if pair[1][0] in _OUTCOME_OF_STATE else -1
-        ),
-    )
-    for op, (state, code, message) in ranked:
-        outcome = _OUTCOME_OF_STATE.get(state)
-        if outcome is None:
+    ranks = list(_OUTCOME_OF_STATE)
+    # request id -> (rank, outcome, code, message); failed beats skipped beats applied
+    decided: dict[int, tuple[int, Outcome, str, str]] = {}
+    for op in operations:
+        answer = answers.get(op.op_id)
+        if answer is None or answer[0] not in _OUTCOME_OF_STATE:
             continue
-        lines = planned & out["request"].isin(list(op.requests))
-        out.loc[lines, "outcome"] = outcome.value
-        if outcome is not Outcome.APPLIED:
-            out.loc[lines, "code"] = code or ""
-            out.loc[lines, "message"] = message or ""
+        state, code, message = answer
+        found = (ranks.index(state), _OUTCOME_OF_STATE[state], code or "", message or "")
+        for request in op.requests:
+            if request not in decided or found[0] > decided[request][0]:
+                decided[request] = found
+    if not decided:
+        return out
+    lines = (out["outcome"] == Outcome.PLANNED.value) & out["request"].isin(list(decided))
+    chosen = [decided[int(r)] for r in out.loc[lines, "request"]]
+    out.loc[lines, "outcome"] = [c[1].value for c in chosen]
+    problem = pd.Series([c[1] is not Outcome.APPLIED for c in chosen], index=out.index[lines])
+    problem_lines = problem.index[problem]
+    out.loc[problem_lines, "code"] = [c[2] for c in chosen if c[1] is not Outcome.APPLIED]
+    out.loc[problem_lines, "message"] = [c[3] for c in chosen if c[1] is not Outcome.APPLIED]
     return out
 
 

@@ -32,6 +32,7 @@ from batch.applying.outcomes import (
     Answer,
     apply_answers,
     dependency_message,
+    rows_by_request,
 )
 from batch.errors import BatchError
 from batch.journal import Journal
@@ -117,6 +118,8 @@ class _Run:
     chunks_done: int = 0
     chunks_total: int = 0
     group_of: dict[str, int] = field(default_factory=dict)
+    ops_by_id: dict[str, Operation] = field(default_factory=dict)
+    _rows: dict[int, int | None] | None = None
 
     @property
     def stopping(self) -> bool:
@@ -143,8 +146,7 @@ class _Run:
                 if dependency is None:
                     return  # the run stopped before the dependency was answered
                 if dependency[0] != "applied":
-                    message = dependency_message(self._op(op.depends_on), self.plan.results)
-                    self.answers[op.op_id] = ("skipped", Code.DEPENDENCY_FAILED.value, message)
+                    self.answers[op.op_id] = self.dependency_failed(op)
                     return
             await self._send(op)
         finally:
@@ -172,8 +174,13 @@ class _Run:
         group = self.group_of.get(op.depends_on or "")
         return group is not None and group <= self.group_of[op.op_id]
 
-    def _op(self, op_id: str) -> Operation:
-        return next(op for op in self.plan.operations if op.op_id == op_id)
+    def dependency_failed(self, op: Operation) -> Answer:
+        """The answer of an op whose dependency (its user's type change) did not apply."""
+        dependency = self.ops_by_id[op.depends_on or ""]
+        if self._rows is None:
+            self._rows = rows_by_request(self.plan.results)
+        row = self._rows.get(dependency.requests[0]) if dependency.requests else None
+        return ("skipped", Code.DEPENDENCY_FAILED.value, dependency_message(dependency, row))
 
     # -- chunks and streams --------------------------------------------------------------------
 
@@ -265,8 +272,7 @@ class _Run:
         for op in chunk:
             dependency = self.answers.get(op.depends_on or "")
             if dependency is not None and dependency[0] != "applied":
-                message = dependency_message(self._op(op.depends_on or ""), self.plan.results)
-                self.answers[op.op_id] = ("skipped", Code.DEPENDENCY_FAILED.value, message)
+                self.answers[op.op_id] = self.dependency_failed(op)
                 self.finished[op.op_id].set()
 
     async def run_streams(self, ops: Sequence[Operation]) -> None:
@@ -330,6 +336,7 @@ async def apply_operations(
     state.finished = {op.op_id: asyncio.Event() for op in plan.operations}
     groups = _groups(plan.operations)
     state.group_of = {op.op_id: i for i, group in enumerate(groups) for op in group}
+    state.ops_by_id = {op.op_id: op for op in plan.operations}
     state.chunks_total = sum(
         -(-len([op for op in group if op.category == category]) // chunk_size)
         for group in groups
