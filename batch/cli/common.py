@@ -6,13 +6,20 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urljoin
 
 import click
 
 from batch.errors import BatchError
 from batch.settings import DEFAULT_CONFIG_PATH, Settings, credentials_from_env
+from batch.vocabulary import Mode
+
+if TYPE_CHECKING:
+    from batch.output import Output
+    from batch.pipeline import RunOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,12 +54,19 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
     settings = load_config(config_path, os.environ)
     env_credentials = credentials_from_env(os.environ)
     if env_credentials is not None:
-        settings = settings.with_options(credentials=env_credentials)
+        settings = replace(settings, credentials=env_credentials)
+    mail_to = options.pop("mail_to", ())
+    if mail_to:
+        settings = replace(settings, mail=replace(settings.mail, recipients=tuple(mail_to)))
+    mode = options.pop("mode", None)
+    if mode is not None:
+        settings = replace(settings, mode=Mode(mode))
+    api_url = options.get("api_url")
+    if api_url and not options.get("oauth_url"):
+        options["oauth_url"] = urljoin(api_url, "/oauth/token")
     settings = settings.with_options(**options)
-    if settings.sandbox_path is not None and options.get("sandbox_path") is not None:
-        # --sandbox wins over any credentials: the run must never touch a real account.
-        from dataclasses import replace
-
+    if options.get("sandbox_path") is not None:
+        # --sandbox wins over any credentials: such a run must never touch a real account.
         settings = replace(settings, credentials=None)
     return settings
 
@@ -72,3 +86,78 @@ def handle_errors(func: F) -> F:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def output_options(func: F) -> F:
+    """Add `--log-format` and `--quiet` to a command."""
+    func = click.option(
+        "--quiet", "-q", is_flag=True, help="Only errors and the final summary line."
+    )(func)
+    func = click.option(
+        "--log-format",
+        type=click.Choice(["auto", "text", "json"]),
+        help="Progress and logs on stderr: auto (a progress bar on a terminal, JSON lines "
+        "otherwise), text or json.",
+    )(func)
+    return func
+
+
+def make_output(settings: Settings) -> Output:
+    """The terminal/JSON output a command reports through."""
+    from batch.output import Output
+
+    return Output(settings.log_format, quiet=settings.quiet)
+
+
+def finish(outcome: RunOutcome, output: Output) -> None:
+    """Print the run's summary on stdout and exit with the run's exit code."""
+    output.summary(dict(outcome.counts), outcome.seats_lines)
+    counts = ", ".join(f"{n} {name}" for name, n in outcome.counts.items() if n)
+    click.echo(f"{outcome.command} {outcome.file_name}: {counts or 'no lines'}")
+    click.echo(f"Report: {outcome.report_path}")
+    sys.exit(outcome.exit_code)
+
+
+def account_options(func: F) -> F:
+    """Add `--api-url` and `--oauth-url`: talk to a served sandbox (or another Zoom host)."""
+    func = click.option(
+        "--oauth-url",
+        help="Token endpoint (default https://zoom.us/oauth/token; with --api-url, the same "
+        "host's /oauth/token).",
+    )(func)
+    func = click.option(
+        "--api-url",
+        help="Zoom API base URL (default https://api.zoom.us/v2), e.g. a served sandbox's "
+        "http://127.0.0.1:8080/v2.",
+    )(func)
+    return func
+
+
+def run_options(func: F) -> F:
+    """Add the planning options: `--mode`, `--max-removals`, `--all-or-nothing`."""
+    func = click.option(
+        "--all-or-nothing",
+        is_flag=True,
+        default=None,
+        help="Refuse every grant of a license and size when they do not all fit in the free "
+        "seats (default: first rows win).",
+    )(func)
+    func = click.option(
+        "--max-removals",
+        help="Sync only: the most removals per license type, a count (25) or a percentage of "
+        "its holders (5%, the default); beyond it the run stops with exit 4 before any change.",
+    )(func)
+    func = click.option(
+        "--mode",
+        type=click.Choice(["apply", "sync"]),
+        help="apply (default): do what the file says; sync: the file is the complete desired "
+        "state of the license types it mentions, users not in it lose them.",
+    )(func)
+    return func
+
+
+def announce(settings: Settings) -> None:
+    """The first output line of a command that reads the account says which account it is."""
+    from batch.account import account_announcement
+
+    click.echo(account_announcement(settings))

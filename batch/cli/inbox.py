@@ -21,7 +21,7 @@ from batch.cli.common import (
     make_output,
     output_options,
 )
-from batch.delivery import FileOutcome, RunSummary
+from batch.delivery import FileOutcome
 from batch.delivery.inbox import run_inbox
 from batch.errors import BatchError, InputError
 from batch.output import Output
@@ -94,16 +94,7 @@ def _processor(output: Output) -> Callable[[Path, Settings], FileOutcome]:
         from batch.pipeline import apply_file  # imported at the first file: empty runs stay light
 
         outcome = apply_file(path, settings, output, command="inbox")
-        summary = RunSummary(
-            file_name=outcome.file_name,
-            command=outcome.command,
-            is_sandbox=outcome.is_sandbox,
-            account_id=outcome.account_id,
-            counts=dict(outcome.counts),
-            seats_lines=tuple(outcome.seats_lines),
-            exit_code=outcome.exit_code,
-            report_path=outcome.report_path,
-        )
+        summary = outcome.summary()
         counts = ", ".join(f"{n} {name}" for name, n in summary.counts.items() if n)
         click.echo(f"{path.name}: {counts or 'no lines'} (exit {outcome.exit_code})")
         return FileOutcome(outcome.exit_code, outcome.report_path, summary, None)

@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from batch.cli.common import (
+    build_settings,
+    common_options,
+    finish,
+    handle_errors,
+    make_output,
+    output_options,
+)
 
 
 @click.command("validate")
-def validate_command() -> None:
-    """Check FILE against the file rules only (works offline)."""
-    raise click.UsageError("not built yet")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@common_options
+@output_options
+@handle_errors
+def validate_command(
+    file: Path,
+    config_path: Path | None,
+    report_path: Path | None,
+    sandbox_path: Path | None,
+    log_format: str | None,
+    quiet: bool,
+) -> None:
+    """Check FILE against the file rules only (works offline, touches no account).
+
+    Prints a summary, writes the report and exits 0 when every line is valid, 1 when some
+    are invalid, 2 when the file cannot be used.
+    """
+    from batch.pipeline import validate_file
+
+    settings = build_settings(
+        config_path,
+        report_path=report_path,
+        sandbox_path=sandbox_path,
+        log_format=log_format,
+        quiet=quiet or None,
+    )
+    output = make_output(settings)
+    finish(validate_file(file, settings, output), output)
