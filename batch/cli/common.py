@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import click
 
 from batch.errors import BatchError
-from batch.settings import DEFAULT_CONFIG_PATH, Settings, credentials_from_env
+from batch.settings import DEFAULT_CONFIG_PATH, Settings
 from batch.vocabulary import Mode
 
 if TYPE_CHECKING:
@@ -51,10 +51,7 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
     """Settings from defaults < config file < environment < command options."""
     from batch.config import load_config
 
-    settings = load_config(config_path, os.environ)
-    env_credentials = credentials_from_env(os.environ)
-    if env_credentials is not None:
-        settings = replace(settings, credentials=env_credentials)
+    settings = load_config(config_path, os.environ)  # the environment's credentials included
     mail_to = options.pop("mail_to", ())
     if mail_to:
         settings = replace(settings, mail=replace(settings.mail, recipients=tuple(mail_to)))
