@@ -33,7 +33,7 @@ SANDBOX_FONT: Final = Font(bold=True, size=22, color="FFFFFF")
 SANDBOX_FILL: Final = PatternFill("solid", fgColor="C00000")
 ACCOUNT_FONT: Final = Font(bold=True, size=18, color="1F3864")
 OUTCOMES: Final = tuple(str(o) for o in Outcome)
-COLUMN_WIDTHS: Final = (26.0, 14.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0)
+COLUMN_WIDTHS: Final = (26.0, 24.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0)
 
 
 def title(run: RunInfo) -> str:
@@ -74,9 +74,10 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
         ws.column_dimensions[letter].width = width
     fit_to_width(ws)
     ws.page_setup.orientation = "portrait"
+    ws.row_dimensions[1].height = 36  # write-only: row sizes are set before the row is written
     if run.is_sandbox:
-        ws.append([styled(ws, title(run), font=SANDBOX_FONT, fill=SANDBOX_FILL)])
-        ws.row_dimensions[1].height = 34
+        banner = [styled(ws, None, fill=SANDBOX_FILL) for _ in COLUMN_WIDTHS[1:]]
+        ws.append([styled(ws, title(run), font=SANDBOX_FONT, fill=SANDBOX_FILL), *banner])
     else:
         ws.append([styled(ws, title(run), font=ACCOUNT_FONT)])
     ws.append([styled(ws, f"License batch report: {run.file.name}", font=SECTION_FONT)])
@@ -125,12 +126,13 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
         ws.append([safe(ws, str(label) or "(none)"), *values, sum(values)])
     last_row = header_row + len(table)
     if len(table):
-        ws.add_chart(_chart(ws, header_row, last_row), f"A{last_row + 3}")
+        most = int(table.to_numpy().sum(axis=1).max())
+        ws.add_chart(_chart(ws, header_row, last_row, most), f"A{last_row + 3}")
     else:
         ws.append([styled(ws, "No result lines.", font=NOTE_FONT)])
 
 
-def _chart(ws: object, header_row: int, last_row: int) -> BarChart:
+def _chart(ws: object, header_row: int, last_row: int, most: int) -> BarChart:
     """A stacked bar chart of result lines per license, one colour per outcome."""
     chart = BarChart()
     chart.type = "bar"
@@ -138,6 +140,10 @@ def _chart(ws: object, header_row: int, last_row: int) -> BarChart:
     chart.overlap = 100
     chart.title = "Result lines per license and outcome"
     chart.y_axis.title = "Lines"
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorUnit = max(1, -(-most // 5))  # whole lines, about five gridlines
+    chart.x_axis.delete = False  # openpyxl 3.1 hides axes in Excel unless told
+    chart.y_axis.delete = False
     chart.height = 7.5 + 0.5 * (last_row - header_row)
     chart.width = 17
     data = Reference(ws, min_col=2, max_col=1 + len(OUTCOMES), min_row=header_row, max_row=last_row)
