@@ -654,6 +654,8 @@ def test_no_input_text_becomes_a_formula(tmp_path: Path) -> None:
                 if isinstance(cell.value, str):
                     texts.add(cell.value)
     assert set(DANGEROUS) <= texts
+    messages = [wb["Results"].cell(n + 2, 7) for n in range(len(DANGEROUS))]
+    assert all(cell.quotePrefix for cell in messages)  # stays text when edited in Excel
     assert "=cmd|' /C calc'!A0" in texts
     results = pd.read_excel(path, sheet_name="Results", dtype=str, engine="calamine")
     assert results["Message"].tolist()[: len(DANGEROUS)] == list(DANGEROUS)
