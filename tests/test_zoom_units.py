@@ -114,48 +114,48 @@ def _response(status: int, body: object = None, **headers: str) -> httpx.Respons
     return httpx.Response(status, json=body, headers=headers)
 
 
-def _classify(answer: httpx.Response | Exception, renewed: bool = False):  # type: ignore[no-untyped-def]
+def _classify(answer: httpx.Response | Exception, may_renew: bool = True):  # type: ignore[no-untyped-def]
     return classify(
-        answer, method="PATCH", path="/users/x", now=NOW, max_wait_s=120, token_renewed=renewed
+        answer, method="PATCH", path="/users/x", now=NOW, max_wait_s=120, may_renew=may_renew
     )
 
 
 @pytest.mark.parametrize(
-    ("answer", "renewed", "verdict", "trouble", "error_type"),
+    ("answer", "may_renew", "verdict", "trouble", "error_type"),
     [
-        (_response(204), False, Verdict.OK, Trouble.NONE, type(None)),
-        (_response(503, {"code": 503, "message": "x"}), False, Verdict.RETRY, Trouble.SERVER,
+        (_response(204), True, Verdict.OK, Trouble.NONE, type(None)),
+        (_response(503, {"code": 503, "message": "x"}), True, Verdict.RETRY, Trouble.SERVER,
          ZoomApiError),
-        (_response(429, {"code": 429, "message": "qps"}, **{"X-RateLimit-Type": "QPS"}), False,
+        (_response(429, {"code": 429, "message": "qps"}, **{"X-RateLimit-Type": "QPS"}), True,
          Verdict.RETRY, Trouble.RATE_LIMIT, RateLimited),
-        (httpx.ReadTimeout("slow"), False, Verdict.RETRY, Trouble.NO_ANSWER, httpx.ReadTimeout),
-        (httpx.RemoteProtocolError("dropped"), False, Verdict.RETRY, Trouble.NO_ANSWER,
+        (httpx.ReadTimeout("slow"), True, Verdict.RETRY, Trouble.NO_ANSWER, httpx.ReadTimeout),
+        (httpx.RemoteProtocolError("dropped"), True, Verdict.RETRY, Trouble.NO_ANSWER,
          httpx.RemoteProtocolError),
-        (httpx.ConnectError("refused"), False, Verdict.RETRY, Trouble.UNREACHABLE,
+        (httpx.ConnectError("refused"), True, Verdict.RETRY, Trouble.UNREACHABLE,
          httpx.ConnectError),
-        (_response(401, {"code": 124, "message": "Invalid access token."}), False,
-         Verdict.RENEW_TOKEN, Trouble.NONE, type(None)),
         (_response(401, {"code": 124, "message": "Invalid access token."}), True,
+         Verdict.RENEW_TOKEN, Trouble.NONE, type(None)),
+        (_response(401, {"code": 124, "message": "Invalid access token."}), False,
          Verdict.STOP_RUN, Trouble.NONE, AccessDenied),
-        (_response(403, {"code": 200, "message": "denied"}), False, Verdict.STOP_RUN, Trouble.NONE,
+        (_response(403, {"code": 200, "message": "denied"}), True, Verdict.STOP_RUN, Trouble.NONE,
          AccessDenied),
-        (_response(404, {"code": 1001, "message": "User does not exist: x."}), False,
+        (_response(404, {"code": 1001, "message": "User does not exist: x."}), True,
          Verdict.FAIL_ITEM, Trouble.NONE, ZoomApiError),
-        (_response(400, {"code": 3412, "message": "paying users"}), False, Verdict.FAIL_ITEM,
+        (_response(400, {"code": 3412, "message": "paying users"}), True, Verdict.FAIL_ITEM,
          Trouble.NONE, ZoomApiError),
     ],
-    ids=["204", "503", "429-qps", "timeout", "dropped", "refused", "401-first", "401-again",
-         "403", "404-1001", "400-3412"],
+    ids=["204", "503", "429-qps", "timeout", "dropped", "refused", "401-may-renew",
+         "401-renewed-enough", "403", "404-1001", "400-3412"],
 )  # fmt: skip
 def test_classify(
     answer: httpx.Response | Exception,
-    renewed: bool,
+    may_renew: bool,
     verdict: Verdict,
     trouble: Trouble,
     error_type: type,
 ) -> None:
     """Every kind of answer gets the documented verdict: retry, renew, fail the item or stop."""
-    decision = _classify(answer, renewed)
+    decision = _classify(answer, may_renew)
     assert (decision.verdict, decision.trouble) == (verdict, trouble)
     assert isinstance(decision.error, error_type)
 

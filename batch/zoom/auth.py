@@ -39,12 +39,14 @@ class TokenCache:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_fetch: Callable[[], None] | None = None,
+        backoff_base_s: float = 0.2,
     ) -> None:
         self._http = http
         self._url = oauth_url
         self._credentials = credentials
         self._clock = clock
         self._on_fetch = on_fetch
+        self._backoff_base_s = backoff_base_s
         self._lock = asyncio.Lock()
         self._token: Secret | None = None
         self._renew_at = 0.0
@@ -67,8 +69,9 @@ class TokenCache:
         """A fresh token after Zoom refused `stale`; when another request renewed it already,
         that newer token is returned without a second fetch."""
         async with self._lock:
-            if self._token is not None and self._token != stale:
-                return self._token
+            current = self._token
+            if current is not None and current != stale and self._clock() < self._renew_at:
+                return current
             return await self._fetch()
 
     async def _fetch(self) -> Secret:
@@ -85,11 +88,11 @@ class TokenCache:
                 response = await self._http.post(self._url, data=data, auth=auth)
             except httpx.TransportError as error:
                 last_error = type(error).__name__
-                await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+                await asyncio.sleep(min(self._backoff_base_s * 2**attempt, 2.0))
                 continue
             if response.status_code >= 500 or response.status_code == 429:
                 last_error = f"HTTP {response.status_code}"
-                await asyncio.sleep(min(0.2 * 2**attempt, 2.0))
+                await asyncio.sleep(min(self._backoff_base_s * 2**attempt, 2.0))
                 continue
             break
         if response is None or response.status_code >= 500 or response.status_code == 429:

@@ -18,11 +18,11 @@ import logging
 import random
 import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass, field, replace
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, Literal, Self
+from typing import Any, Final, Literal, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -51,6 +51,9 @@ USER_STATUSES: Final = ("active", "inactive", "pending")
 MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
 QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
 MAX_CONNECTIONS: Final = 100
+# A request may get a fresh token this many times in a row: a token can expire again while a
+# request waits for its slot. More 401s than that mean Zoom refuses even fresh tokens.
+MAX_TOKEN_RENEWALS: Final = 3
 
 # Plan-usage keys and the add-on kind they hold (zoom_api.md 6).
 PLAN_KEYS: Final[dict[str, Kind]] = {
@@ -111,7 +114,11 @@ class ZoomClient:
         credentials = config.credentials or SANDBOX_CREDENTIALS
         self.account_id = config.account_id or credentials.account_id
         self._tokens = TokenCache(
-            self._http, config.oauth_url, credentials, on_fetch=self._count_token_fetch
+            self._http,
+            config.oauth_url,
+            credentials,
+            on_fetch=self._count_token_fetch,
+            backoff_base_s=config.backoff_base_s,
         )
         limits = plan_limits(config.plan)
         self._pacers = {category: Pacer(limit) for category, limit in limits.items()}
@@ -144,13 +151,14 @@ class ZoomClient:
 
         The three statuses are read as three paged streams side by side, 300 users a page.
         """
-        streams = await asyncio.gather(*(self._list_status(s) for s in USER_STATUSES))
+        streams = await _all(*(self._list_status(s) for s in USER_STATUSES))
         return [user for stream in streams for user in stream]
 
     async def _list_status(self, status: str) -> list[AccountUser]:
         """All users of one status, following next_page_token; restarts if the token expires."""
+        loop = asyncio.get_running_loop()
         for restart in range(MAX_LIST_RESTARTS + 1):
-            users: list[AccountUser] = []
+            pages = _Pages(status)
             page_token = ""
             try:
                 while True:
@@ -158,10 +166,13 @@ class ZoomClient:
                     if page_token:
                         params["next_page_token"] = page_token
                     body = await self._get_json("/users", Category.MEDIUM, params=params)
-                    users.extend(_user(item, status) for item in body.get("users") or ())
+                    pages.raw.append(body.get("users") or [])
                     page_token = str(body.get("next_page_token") or "")
                     if not page_token:
-                        return users
+                        return pages.convert()
+                    # Pages come one after the other: turn this one into AccountUsers while
+                    # the next one is on its way, not before asking for it.
+                    loop.call_soon(pages.convert)
             except ZoomApiError as error:
                 expired = error.code == PAGE_TOKEN_CODE and PAGE_TOKEN_TEXT in error.message.lower()
                 if not expired or restart == MAX_LIST_RESTARTS:
@@ -243,11 +254,11 @@ class ZoomClient:
         users of the account and not pending; the others keep `addons_known=False`.
         """
         read_at = datetime.now(UTC)
-        users_list, seats = await asyncio.gather(self.list_users(), self.plan_usage())
+        users_list, seats = await _both(self.list_users(), self.plan_usage())
         users = {user.email: user for user in users_list}
         readable = {email for email, user in users.items() if user.status != "pending"}
         wanted = sorted({email.strip().lower() for email in addons_for} & readable)
-        held = await asyncio.gather(*(self._addons_or_none(users[e]) for e in wanted))
+        held = await _all(*(self._addons_or_none(users[e]) for e in wanted))
         for email, addons in zip(wanted, held, strict=True):
             if addons is not None:
                 users[email] = replace(
@@ -301,7 +312,7 @@ class ZoomClient:
         config = self.config
         url = self._api + path
         attempt = 0
-        renewed = False
+        renewals = 0
         pacers = [self._pacers[category]]
         if category is Category.FEATURES:
             pacers.append(self._pacers[Category.MEDIUM])
@@ -326,16 +337,16 @@ class ZoomClient:
                 path=path,
                 now=datetime.now(UTC),
                 max_wait_s=config.max_wait_s,
-                token_renewed=renewed,
+                may_renew=renewals < MAX_TOKEN_RENEWALS,
             )
             if decision.verdict is Verdict.OK:
                 assert isinstance(answer, httpx.Response)
                 return answer
             if decision.verdict is Verdict.RENEW_TOKEN:
-                renewed = True
+                renewals += 1
                 await self._tokens.renew(token)
                 continue
-            renewed = False
+            renewals = 0
             if decision.verdict is not Verdict.RETRY:
                 assert decision.error is not None
                 if decision.verdict is Verdict.STOP_RUN and isinstance(answer, httpx.Response):
@@ -395,7 +406,61 @@ class ZoomClient:
 
 
 # ---------------------------------------------------------------------------------------------
+# Running requests side by side
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+async def _all(*jobs: Coroutine[Any, Any, A]) -> list[A]:
+    """Run jobs concurrently; when one fails, cancel the others and wait for them, then raise.
+
+    (asyncio.gather would leave the others running; TaskGroup would wrap the error in an
+    ExceptionGroup, and callers want the one error that stopped the work.)
+    """
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+async def _both(first: Coroutine[Any, Any, A], second: Coroutine[Any, Any, B]) -> tuple[A, B]:
+    """Two differently typed jobs side by side, as `_all`."""
+    one = asyncio.ensure_future(first)
+    two = asyncio.ensure_future(second)
+    try:
+        return await one, await two
+    except BaseException:
+        for task in (one, two):
+            task.cancel()
+        await asyncio.gather(one, two, return_exceptions=True)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
 # Reading Zoom's JSON
+
+
+class _Pages:
+    """The raw pages of one user stream, converted to AccountUsers in arrival order."""
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        self.raw: list[list[dict[str, Any]]] = []
+        self.users: list[AccountUser] = []
+        self._done = 0
+
+    def convert(self) -> list[AccountUser]:
+        """Convert the pages not converted yet; returns every user so far."""
+        while self._done < len(self.raw):
+            self.users.extend(_user(item, self.status) for item in self.raw[self._done])
+            self.raw[self._done] = []
+            self._done += 1
+        return self.users
 
 
 def _segment(user: str) -> str:

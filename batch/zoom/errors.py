@@ -193,17 +193,18 @@ def classify(
     path: str,
     now: datetime,
     max_wait_s: float,
-    token_renewed: bool,
+    may_renew: bool,
 ) -> Decision:
     """Decide what one answer means: ok, retry, renew the token, fail the item, or stop the run.
 
-    `token_renewed` tells whether this request already got a fresh token after a 401: a second
-    401 stops the run. A 429 whose Retry-After is further than `max_wait_s` stops the run with
-    `DailyLimitReached` instead of sleeping until then.
+    `may_renew` tells whether this request may still get a fresh token after a 401 (it may, a
+    few times in a row, since a token can expire again while a request waits); when it may
+    not, a 401 stops the run. A 429 whose Retry-After is further than `max_wait_s` stops the
+    run with `DailyLimitReached` instead of sleeping until then.
 
     >>> now = datetime(2026, 11, 27, tzinfo=UTC)
     >>> classify(httpx.Response(503), method="GET", path="/users", now=now,
-    ...          max_wait_s=60, token_renewed=False).verdict
+    ...          max_wait_s=60, may_renew=True).verdict
     <Verdict.RETRY: 'retry'>
     """
     if isinstance(answer, Exception):
@@ -233,7 +234,7 @@ def classify(
             Verdict.RETRY, Trouble.SERVER, error=ZoomApiError(status, code, message, method, path)
         )
     if status == 401:
-        if code == TOKEN_INVALID_CODE and not token_renewed:
+        if code == TOKEN_INVALID_CODE and may_renew:
             return Decision(Verdict.RENEW_TOKEN)
         return Decision(Verdict.STOP_RUN, error=AccessDenied(status, code, message, method, path))
     if status == 403:
