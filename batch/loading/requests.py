@@ -37,12 +37,9 @@ _INVISIBLE_RE: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
 
 def normalise_emails(cells: pd.Series) -> pd.Series:
     """Emails as compared: invisible characters removed, trimmed (NBSP too), lower-cased."""
-    return (
-        cells.str.replace(_INVISIBLE_RE, "", regex=True)
-        .str.replace("\u00a0", " ", regex=False)
-        .str.strip()
-        .str.lower()
-    )
+    if not cells.str.isascii().all():  # the regex pass only when a cell can need it
+        cells = cells.str.replace(_INVISIBLE_RE, "", regex=True).str.replace("\u00a0", " ")
+    return cells.str.strip().str.lower()
 
 
 def user_type_meaning(text: str) -> Meaning:
