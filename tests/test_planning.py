@@ -420,7 +420,7 @@ def test_apply_to_snapshot_then_replan_plans_nothing():
 
 NEEDED = [
     ("paid-users-of-the-file", Mode.APPLY, {ANN, "eve@example.com"}),
-    ("sync-adds-every-paid-user", Mode.APPLY.SYNC, {ANN, CY, "eve@example.com"}),
+    ("sync-adds-every-paid-user", Mode.SYNC, {ANN, CY, "eve@example.com"}),
 ]
 
 

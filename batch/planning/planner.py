@@ -121,7 +121,9 @@ def plan(
     base_freed = int((w["free"] == BASE_KEY).sum()) + len(sync_base)
     base_takes = w.loc[w["take"] == BASE_KEY, "take"]
     base_ok = allocate(
-        base_takes, {BASE_KEY: before.get(BASE_KEY, 0) + base_freed}, all_or_nothing=all_or_nothing
+        base_takes,
+        {BASE_KEY: max(before.get(BASE_KEY, 0) + base_freed, 0)},
+        all_or_nothing=all_or_nothing,
     )
     refused = base_takes.index[~base_ok.to_numpy()]
     _refuse(w, refused, snapshot, {BASE_KEY: base_freed}, base=True)
@@ -148,7 +150,8 @@ def plan(
         )
         extra.append(pd.concat([sync_base, lost.assign(sync=True)], ignore_index=True))
     if mode is Mode.SYNC:
-        downgraded = pd.Index(planned_base["key"]).append(pd.Index(sync_base.get("key", [])))
+        to_basic = planned_base.loc[planned_base["user_type"] == str(UserType.BASIC), "key"]
+        downgraded = pd.Index(to_basic).append(pd.Index(sync_base.get("key", [])))
         extra.append(sync_addon_lines(w, users, downgraded))
     lines = _with_extra_lines(w, [e for e in extra if len(e)])
 
@@ -173,7 +176,7 @@ def plan(
     if mode is Mode.SYNC:
         check_removals(removals, users, max_removals, allow_removals_override)
 
-    needed = {k for k, n in granted_counts.items() if n > before.get(k, 0)}
+    needed = {k for k, n in granted_counts.items() if n > max(before.get(k, 0), 0)}
     operations = build_operations(lines, needed)
     results = lines[columns].copy()
     results["row"] = results["row"].astype("Int64")

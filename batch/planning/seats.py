@@ -42,8 +42,11 @@ def seat_label(text: str) -> str:
 
 
 def free_before(seats: Mapping[SeatKey, Seats]) -> dict[str, int]:
-    """Free seats per key before the run."""
-    return {seat_key(k): s.free for k, s in seats.items()}
+    """Purchased minus used per key before the run: negative when over-assigned.
+
+    Over-assigned seats must be freed first: `available` is max(this + freed, 0).
+    """
+    return {seat_key(k): s.purchased - s.used for k, s in seats.items()}
 
 
 def allocate(takes: pd.Series, available: Mapping[str, int], *, all_or_nothing: bool) -> pd.Series:
@@ -83,7 +86,7 @@ def allocate_with_changes(
         freed = dict(fixed_frees)
         for key, n in live.value_counts().items():
             freed[str(key)] = freed.get(str(key), 0) + int(n)
-        available = {k: before.get(k, 0) + freed.get(k, 0) for k in {*before, *freed}}
+        available = {k: max(before.get(k, 0) + freed.get(k, 0), 0) for k in {*before, *freed}}
         new = allocate(takes, available, all_or_nothing=all_or_nothing)
         if new.equals(granted):
             return granted, freed
