@@ -12,12 +12,15 @@ Pure and vectorised: no account, no I/O, no loop over rows.
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from batch.model import REQUEST_COLUMNS
+from batch.rules.codes import RANK, VALID, Ranks
 from batch.rules.file_rules import Lines, conflict, duplicate, missing_prerequisite, not_stackable
 from batch.rules.results import build_results
-from batch.rules.schema import value_codes
+from batch.rules.schema import value_ranks
 from batch.vocabulary import Code
 
 __all__ = ["check_file"]
@@ -66,19 +69,20 @@ def check_file(requests: pd.DataFrame) -> pd.DataFrame:
     ['Webinar 750', 'invalid', 'invalid-size']
     """
     table = _normalised(requests)
-    codes = value_codes(table)
-    evidence = pd.Series("", index=table.index, dtype="str")
+    ranks = value_ranks(table)
+    evidence = np.full(len(table), "", dtype=object)
     lines = Lines.of(table)
-    eligible = (codes == "").to_numpy(dtype=bool)
+    eligible = ranks == VALID
     for code, rule in _CROSS_ROW_RULES:
-        _record(codes, evidence, code, rule(lines, eligible))
-    applied = (codes == "").to_numpy(dtype=bool)
-    _record(codes, evidence, Code.MISSING_PREREQUISITE, missing_prerequisite(lines, applied))
-    return build_results(table, lines, codes, evidence)
+        _record(ranks, evidence, code, rule(lines, eligible))
+    applied = ranks == VALID
+    _record(ranks, evidence, Code.MISSING_PREREQUISITE, missing_prerequisite(lines, applied))
+    return build_results(table, lines, ranks, evidence)
 
 
-def _record(codes: pd.Series, evidence: pd.Series, code: Code, hits: pd.Series) -> None:
+def _record(ranks: Ranks, evidence: npt.NDArray[np.object_], code: Code, hits: pd.Series) -> None:
     """Give a rule's hits its code and evidence, on the lines no earlier rule refused."""
-    fresh = hits[(codes.loc[hits.index] == "").to_numpy()]
-    codes.loc[fresh.index] = code.value
-    evidence.loc[fresh.index] = fresh
+    positions = hits.index.to_numpy(dtype=np.int64)
+    fresh = ranks[positions] == VALID
+    ranks[positions[fresh]] = RANK[code]
+    evidence[positions[fresh]] = hits.to_numpy(dtype=object)[fresh]

@@ -10,12 +10,15 @@ from collections.abc import Callable
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from batch.model import RESULT_COLUMNS, RESULT_INTERNAL_COLUMNS
+from batch.rules.codes import CODE_TEXTS, OUTCOME_TEXTS, VALID, Ranks
 from batch.rules.file_rules import Lines
+from batch.rules.schema import one_of
 from batch.vocabulary import (
     ADDON_NAMES,
     ADDON_SIZES,
@@ -25,7 +28,6 @@ from batch.vocabulary import (
     Action,
     Code,
     Kind,
-    Outcome,
     UserType,
     header_key,
 )
@@ -39,7 +41,6 @@ _ACTIONS: Final = (Action.ASSIGN.value, Action.REMOVE.value)
 _KIND_NAMES: Final = np.array(["", "", *(ADDON_NAMES[kind] for kind in ADDONS)], dtype=object)
 _TYPE_NAMES: Final = np.array(["", *(t.value for t in UserType)], dtype=object)
 _BASE_CODE: Final = 1
-_SKIPPED_CODES: Final = (Code.DUPLICATE.value,)
 
 
 def license_labels(table: pd.DataFrame, lines: Lines) -> pd.Series:
@@ -65,6 +66,13 @@ def license_labels(table: pd.DataFrame, lines: Lines) -> pd.Series:
     return labels
 
 
+def _translated(column: pd.Series, translate: Callable[[str], str]) -> pd.Series:
+    """Apply a word-to-text function once per distinct value, not once per line."""
+    codes, uniques = pd.factorize(column)
+    texts = np.array([translate(str(value)) for value in uniques], dtype=object)
+    return pd.Series(texts[codes], index=column.index, dtype="str")
+
+
 def _quoted(text: pd.Series) -> pd.Series:
     """Text in single quotes, for a value as the admin typed it."""
     return "'" + text + "'"
@@ -84,7 +92,7 @@ def _unknown_license_messages(lines: pd.DataFrame) -> pd.Series:
     known = lines["kind"].isin([k.value for k in Kind]) & (
         ~base | lines["user_type"].isin([t.value for t in UserType])
     )
-    folded = lines["column"].map(lambda header: HEADER_LOOKUP.get(header_key(header), ""))
+    folded = _translated(lines["column"], lambda header: HEADER_LOOKUP.get(header_key(header), ""))
     long_layout = folded == LONG_FIELD
     unknown_action = known & ~lines["action"].isin(_ACTIONS)
     message = message.mask(
@@ -105,7 +113,7 @@ def _unknown_license_messages(lines: pd.DataFrame) -> pd.Series:
 
 def _addon_name(lines: pd.DataFrame) -> pd.Series:
     """The add-on's name (`Webinar`) per line, "" for the base kind."""
-    return lines["kind"].map(_ADDON_NAME).fillna("").astype("str")
+    return _translated(lines["kind"], lambda kind: _ADDON_NAME.get(kind, ""))
 
 
 def _conflict_messages(lines: pd.DataFrame) -> pd.Series:
@@ -133,7 +141,7 @@ _MESSAGES: Final[dict[str, Callable[[pd.DataFrame], pd.Series]]] = {
         + " size "
         + lines["size"].astype("str")
         + " does not exist: use one of "
-        + lines["kind"].map(_SIZE_LIST).astype("str")
+        + _translated(lines["kind"], lambda kind: _SIZE_LIST.get(kind, ""))
         + "."
     ),
     Code.NOT_STACKABLE: lambda lines: (
@@ -167,41 +175,49 @@ _MESSAGES: Final[dict[str, Callable[[pd.DataFrame], pd.Series]]] = {
 
 def _messages(lines: pd.DataFrame) -> pd.Series:
     """The message of each refused line, from its code, its values and the rule's evidence."""
-    message = pd.Series("", index=lines.index, dtype="str")
+    message = np.full(len(lines), "", dtype=object)
     for code in lines["code"].unique():
         these = (lines["code"] == code).to_numpy()
-        message[these] = _MESSAGES[code](lines.loc[these]).to_numpy()
-    return message
+        message[these] = _MESSAGES[code](lines.loc[these]).to_numpy(dtype=object)
+    return pd.Series(message, index=lines.index, dtype="str")
+
+
+def _by_rank(texts: tuple[str, ...], ranks: Ranks, index: pd.Index) -> pd.Series:
+    """A str column holding texts[rank] per line (one take, no per-line strings)."""
+    return pd.Series(pc.take(pa.array(texts, pa.string()), ranks), index=index, dtype="str")
 
 
 def build_results(
-    table: pd.DataFrame, lines: Lines, codes: pd.Series, evidence: pd.Series
+    table: pd.DataFrame, lines: Lines, ranks: Ranks, evidence: npt.NDArray[np.object_]
 ) -> pd.DataFrame:
     """The results table of the file rules: RESULT_COLUMNS, then RESULT_INTERNAL_COLUMNS.
 
-    `table` is the normalised requests table (RangeIndex); `codes` holds each line's code (""
-    when valid) and `evidence` what a cross-row rule found (rows, sizes), both aligned to it.
+    `table` is the normalised requests table (RangeIndex); `ranks` holds each line's code as
+    its rank (codes.RANK, 0 when valid) and `evidence` what a cross-row rule found (rows,
+    sizes), both aligned to it.
     """
     labels = license_labels(table, lines)
-    action = table["action"].where(table["action"].isin(_ACTIONS), Action.NONE.value)
-    outcome = pd.Series(Outcome.VALID.value, index=table.index, dtype="str")
-    outcome = outcome.mask(codes != "", Outcome.INVALID.value)
-    outcome = outcome.mask(codes.isin(_SKIPPED_CODES), Outcome.SKIPPED.value)
+    action = table["action"].where(one_of(table["action"], _ACTIONS), Action.NONE.value)
+    codes = _by_rank(CODE_TEXTS, ranks, table.index)
     message = pd.Series("", index=table.index, dtype="str")
-    refused = (codes != "").to_numpy()
+    refused = ranks != VALID
     if refused.any():
         problems = table.loc[refused].assign(
             code=codes[refused], evidence=evidence[refused], label=labels[refused]
         )
-        message.loc[refused] = _messages(problems)
+        # spread the few messages over all lines with one take: "" is entry 0
+        texts = pa.concat_arrays([pa.array([""]), pa.array(_messages(problems), pa.string())])
+        at = np.zeros(len(table), dtype=np.int64)
+        at[refused] = np.arange(1, int(refused.sum()) + 1)
+        message = pd.Series(pc.take(texts, at), index=table.index, dtype="str")
     results = pd.DataFrame(
         {
             "row": table["row"].astype("int64"),
             "email": table["email_input"].str.strip(),
             "license": labels,
             "action": action.astype("str"),
-            "outcome": outcome,
-            "code": codes.astype("str"),
+            "outcome": _by_rank(OUTCOME_TEXTS, ranks, table.index),
+            "code": codes,
             "message": message,
             "request": table["request"].astype("int64"),
             "kind": table["kind"],
