@@ -97,9 +97,10 @@ async def _plan_or_apply(
     file_results = check_file(loaded.requests)
     async with open_client(settings) as client:
         with output.stage("Reading the account", total=None):
-            users = {user.email: user for user in await client.list_users()}
-            needed = addons_needed(loaded.requests, users, settings.mode)
-            before = await client.snapshot(addons_for=needed)
+            before = await client.snapshot(
+                addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode)
+            )
+            needed = {e for e, u in before.users.items() if u.addons_known}
         the_plan = plan(
             loaded.requests,
             file_results,

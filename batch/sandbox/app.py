@@ -237,6 +237,7 @@ class Sandbox:
         self._pages: dict[str, _Page] = {}
         self._features_at: float | None = None
         self._version = 0
+        self._by_status: dict[str, tuple[int, list[Any]]] = {}
         self._limiter = RateLimiter.for_account(account.plan, account.limits, clock, self._utc)
         self._inflight = 0
         self._file = (
@@ -549,7 +550,7 @@ class Sandbox:
             if not size_text.isdigit() or int(size_text) < 1:
                 raise _invalid_field("page_size")
             size, offset = min(int(size_text), MAX_PAGE_SIZE), 0
-        users = [u for u in self._account.users if u.status == status]
+        users = self._users_with_status(status)
         next_token = ""
         if offset + size < len(users):
             self._pages = {t: p for t, p in self._pages.items() if p.expires_at > now}
@@ -566,6 +567,14 @@ class Sandbox:
                 "users": [self._user_json(u) for u in users[offset : offset + size]],
             },
         )
+
+    def _users_with_status(self, status: str) -> list[Any]:
+        """The account's users of one status, kept until the account changes (paging is hot)."""
+        cached = self._by_status.get(status)
+        if cached is None or cached[0] != self._version:
+            cached = (self._version, [u for u in self._account.users if u.status == status])
+            self._by_status[status] = cached
+        return cached[1]
 
     def _summary(self, request: httpx.Request, _: dict[str, str], __: None) -> _Result:
         users = self._account.users

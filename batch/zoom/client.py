@@ -247,15 +247,22 @@ class ZoomClient:
                 )
         return seats
 
-    async def snapshot(self, addons_for: Iterable[str] = ()) -> AccountSnapshot:
+    async def snapshot(
+        self,
+        addons_for: Iterable[str] | Callable[[Mapping[str, AccountUser]], Iterable[str]] = (),
+    ) -> AccountSnapshot:
         """The account now: every user, the seats, and the add-ons of the users asked for.
 
         Add-ons are read (concurrently, paced) only for the emails in `addons_for` that are
         users of the account and not pending; the others keep `addons_known=False`.
+        `addons_for` may be a function of the users read (by email), so that one listing
+        serves both to choose whose add-ons to read and for the snapshot.
         """
         read_at = datetime.now(UTC)
         users_list, seats = await _both(self.list_users(), self.plan_usage())
         users = {user.email: user for user in users_list}
+        if callable(addons_for):
+            addons_for = addons_for(users)
         readable = {email for email, user in users.items() if user.status != "pending"}
         wanted = sorted({email.strip().lower() for email in addons_for} & readable)
         held = await _all(*(self._addons_or_none(users[e]) for e in wanted))
