@@ -510,3 +510,18 @@ def test_every_request_gets_exactly_one_line(lines: list[tuple[str, str, str]]) 
     assert ((results["code"] == "") == (results["outcome"] == "valid")).all()
     assert ((results["message"] == "") == (results["outcome"] == "valid")).all()
     assert ((results["code"] == "duplicate") == (results["outcome"] == "skipped")).all()
+
+
+_USER_LINES = st.lists(st.tuples(_WORDS, _ACTIONS), max_size=8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(_USER_LINES, _USER_LINES)
+def test_users_do_not_affect_each_other(
+    ann: list[tuple[str, str]], bob: list[tuple[str, str]]
+) -> None:
+    """One user's lines get the same codes whether or not another user's lines are in the file."""
+    mixed = [(ANN, word, action) for word, action in ann] + [(BOB, w, a) for w, a in bob]
+    together = check_file(requests(*((row, *line) for row, line in enumerate(mixed, start=2))))
+    alone = check_file(requests(*((row, ANN, w, a) for row, (w, a) in enumerate(ann, start=2))))
+    assert together["code"].tolist()[: len(ann)] == alone["code"].tolist()
