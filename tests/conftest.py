@@ -1,0 +1,248 @@
+"""End-to-end fixtures: `batch` as a real process, the sandbox served on 127.0.0.1.
+
+    ws = Workspace(tmp_path)                 cwd of every `batch` process (.batch/, reports/)
+    ws.run("apply", FILE, ...) -> Run        exit code, stdout, stderr of a finished process
+    ws.start("inbox", DIR, ...) -> Popen     a process left running (concurrency, SIGKILL)
+    with ws.serve(faults) as served: ...     the account JSON served over loopback HTTP
+    ws.results(report) -> [(row, license, action, outcome, code)]   the Results sheet
+    ws.holdings() / ws.expected(*samples)    users' type and add-ons, found and predicted
+
+Test modules use the `ws` and `served` fixtures; they import names from here for annotations
+only (under TYPE_CHECKING).
+
+The account is a copy of samples/sandbox.json at tmp_path/account.json; the sample files are
+read where they are (samples/), so a test never changes them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import openpyxl
+import pytest
+
+from batch.sandbox import DEMO_ACCOUNT, Faults, Sandbox, serve
+
+SAMPLES: Final = DEMO_ACCOUNT.parent
+BATCH: Final = Path(sys.executable).parent / "batch"
+# Variables a developer's shell may hold that would send a test to a real account or mailbox.
+SCRUBBED_ENV: Final = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+PROCESS_TIMEOUT_S: Final = 180
+
+Holding = tuple[str, int | None, int | None, int | None]  # type, large meeting, webinar, events
+
+# What applying each sample alone to the demo account changes, from the samples' Notes column:
+# email -> (type, large_meeting, webinar, zoom_events) after the run. Everyone else keeps theirs.
+SAMPLE_CHANGES: Final[dict[str, dict[str, Holding]]] = {
+    "users-wide-en.csv": {
+        "eline.debruijn@example.com": ("Licensed", None, None, None),
+        "floor.dejong@example.com": ("Licensed", None, 500, None),
+        "hanna.mulder@example.com": ("Basic", None, None, None),
+        "guus.schouten@example.com": ("Licensed", None, None, None),
+        "bas.devries@example.com": ("Licensed", None, None, None),
+        "femke.meijer@example.com": ("Licensed", 500, 500, None),
+        "gijs.deboer@example.com": ("Licensed", None, None, 500),
+        "pien.brouwer@example.com": ("Licensed", 500, None, None),
+    },
+    "gebruikers-nl.csv": {
+        "maud.maas@example.com": ("Licensed", None, None, None),
+        "niels.verhoeven@example.com": ("Licensed", None, 500, None),
+        "femke.meijer@example.com": ("Licensed", 1000, None, None),
+        "zoe.vermeulen@example.com": ("Licensed", 500, None, None),
+        "eva.visser@example.com": ("Licensed", None, None, None),
+        "tess.degraaf@example.com": ("Licensed", None, None, 500),
+        "wout.kok@example.com": ("Basic", None, None, None),
+        "oscar.koster@example.com": ("Licensed", None, None, None),
+        "bram.vanderheijden@example.com": ("Licensed", None, None, 500),
+    },
+    "licenses-long.xlsx": {
+        "hugo.vanbeek@example.com": ("Licensed", None, 500, None),
+        "carla.jansen@example.com": ("Licensed", None, None, None),
+        "ivo.degroot@example.com": ("Licensed", 500, None, None),
+        "ann.smit@example.com": ("Licensed", None, None, None),
+        "femke.meijer@example.com": ("Licensed", 500, 500, None),
+        "julia.bos@example.com": ("Licensed", None, None, 500),
+        "quinten.dewit@example.com": ("Basic", None, None, None),
+        "puck.vandam@example.com": ("Licensed", None, None, None),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished `batch` process."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def errors(self) -> list[str]:
+        """The stderr lines that start with `Error: `."""
+        return [line for line in self.stderr.splitlines() if line.startswith("Error: ")]
+
+
+@dataclass(frozen=True)
+class Served:
+    """A sandbox served over HTTP in this process: its stats and the URL to give `--api-url`."""
+
+    sandbox: Sandbox
+    url: str
+
+    @property
+    def api_url(self) -> str:
+        """The API base, as `--api-url` takes it."""
+        return f"{self.url}/v2"
+
+    def write_requests(self) -> int:
+        """Requests that could change the account (PATCH, or POST other than the token)."""
+        return sum(
+            n
+            for (method, route), n in self.sandbox.stats.requests.items()
+            if method == "PATCH" or (method == "POST" and "oauth" not in route)
+        )
+
+
+def holdings_of(account: Mapping[str, Any]) -> dict[str, Holding]:
+    """Every user's type and add-on sizes, from section-5 account JSON."""
+    return {
+        user["email"]: (user["type"], user["large_meeting"], user["webinar"], user["zoom_events"])
+        for user in account["users"]
+    }
+
+
+def expected_holdings(*samples: str) -> dict[str, Holding]:
+    """The demo account's holdings after applying `samples` one after the other."""
+    holdings = holdings_of(json.loads(DEMO_ACCOUNT.read_bytes()))
+    for sample in samples:
+        holdings.update(SAMPLE_CHANGES[sample])
+    return holdings
+
+
+def report_lines(report: Path) -> list[tuple[int, str, str, str, str]]:
+    """The Results sheet as (Row, License, Action, Outcome, Code) tuples; a blank code is ""."""
+    workbook = openpyxl.load_workbook(report, read_only=True)
+    try:
+        rows = list(workbook["Results"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    header = list(rows[0])
+    at = {name: header.index(name) for name in ("Row", "License", "Action", "Outcome", "Code")}
+    return [
+        (
+            int(row[at["Row"]]),  # type: ignore[arg-type]
+            str(row[at["License"]]),
+            str(row[at["Action"]]),
+            str(row[at["Outcome"]]),
+            str(row[at["Code"]] or ""),
+        )
+        for row in rows[1:]
+    ]
+
+
+def report_messages(report: Path) -> list[str]:
+    """The Results sheet's Message column."""
+    workbook = openpyxl.load_workbook(report, read_only=True)
+    try:
+        rows = list(workbook["Results"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    column = list(rows[0]).index("Message")
+    return [str(row[column] or "") for row in rows[1:]]
+
+
+class Workspace:
+    """A folder to run `batch` in, with its own copy of the demo account."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.account = root / "account.json"
+        shutil.copyfile(DEMO_ACCOUNT, self.account)
+
+    def env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The process environment: ours without Zoom credentials, plus `extra`."""
+        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+        env.update(extra or {})
+        return env
+
+    def run(
+        self, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 0
+    ) -> Run:
+        """Run `batch ARGS` to its end with piped stdin/stdout/stderr (no terminal)."""
+        done = subprocess.run(
+            [str(BATCH), *map(str, args)],
+            cwd=self.root,
+            env=self.env(env),
+            input="",
+            capture_output=True,
+            text=True,
+            timeout=timeout or PROCESS_TIMEOUT_S,
+            check=False,
+        )
+        return Run(done.returncode, done.stdout, done.stderr)
+
+    def start(
+        self, *args: str | Path, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """Start `batch ARGS` and return at once; the caller waits for (or kills) it."""
+        return subprocess.Popen(
+            [str(BATCH), *map(str, args)],
+            cwd=self.root,
+            env=self.env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    @contextmanager
+    def serve(self, faults: Faults | None = None) -> Iterator[Served]:
+        """The workspace's account served on 127.0.0.1 while the block runs."""
+        sandbox = Sandbox.from_file(self.account, faults=faults)
+        with serve(sandbox) as url:
+            yield Served(sandbox, url)
+
+    def holdings(self) -> dict[str, Holding]:
+        """The account file's users now: type and add-on sizes."""
+        return holdings_of(json.loads(self.account.read_bytes()))
+
+    results = staticmethod(report_lines)
+    messages = staticmethod(report_messages)
+    expected = staticmethod(expected_holdings)
+
+    @staticmethod
+    def sample(name: str) -> Path:
+        """A file of samples/ (read in place, never changed)."""
+        return SAMPLES / name
+
+    def with_credentials(self, account_id: str, client_id: str, client_secret: str) -> None:
+        """Make the sandbox account accept only these credentials."""
+        data = json.loads(self.account.read_bytes())
+        data["credentials"] = {
+            "account_id": account_id,
+            "client_id": client_id,
+            "client_secret": client_secret,
+        }
+        self.account.write_text(json.dumps(data, indent=1))
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Workspace:
+    """A fresh workspace under tmp_path with a copy of the demo account."""
+    return Workspace(tmp_path)
+
+
+@pytest.fixture
+def served(ws: Workspace) -> Iterator[Served]:
+    """The workspace's account served over loopback HTTP (no faults)."""
+    with ws.serve() as running:
+        yield running
