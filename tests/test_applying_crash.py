@@ -22,15 +22,15 @@ from tests.test_applying import account, csv_file, read_all, state
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "tests" / "crash_driver.py"
-LIMITS = {"light": 100, "medium": 100, "heavy": 100}
-UPGRADED, GRANTED = 120, 80  # 120 upgrades each with a Webinar grant, 80 Large Meeting grants
+LIMITS = {"light": 300, "medium": 300, "heavy": 100}
+UPGRADED, GRANTED = 150, 100  # 150 upgrades each with a Webinar grant, 100 Large Meeting grants
 
 # Where each run is killed: after the journal shows this many answered ops of the run, or this
 # many seconds after the run started (its line in `runs` appeared), or this long after launch.
 KILL_POINTS = [
-    ("answers", 0), ("delay", 0.0), ("answers", 20), ("delay", 0.05), ("answers", 40),
-    ("delay", 0.15), ("answers", 1), ("delay", 0.3), ("answers", 60), ("launch", 1.5),
-    ("delay", 0.5), ("answers", 100),
+    ("answers", 0), ("delay", 0.0), ("answers", 5), ("delay", 0.03), ("answers", 20),
+    ("delay", 0.08), ("answers", 1), ("delay", 0.15), ("answers", 40), ("launch", 1.5),
+    ("delay", 0.25), ("answers", 60),
 ]  # fmt: skip
 
 
