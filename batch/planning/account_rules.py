@@ -28,17 +28,25 @@ VALID = str(Outcome.VALID)
 def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
     """The account's users as a table indexed by lower-case email, built once per plan."""
     users = list(snapshot.users.values())
-    frame = pd.DataFrame(
+    type_text: dict[UserType | None, str] = {t: t.value for t in UserType}
+    return pd.DataFrame(
         {
             "u_id": np.array([u.id or "" for u in users], dtype=object),
-            "u_type": np.array([str(u.type) if u.type else "" for u in users], dtype=object),
+            "u_type": np.array([type_text.get(u.type, "") for u in users], dtype=object),
             "u_status": np.array([u.status for u in users], dtype=object),
             "u_known": np.array([u.addons_known for u in users], dtype=bool),
-            **{k.value: pd.array([u.addon(k) for u in users], dtype="Int64") for k in ADDONS},
+            "large_meeting": _sizes([u.large_meeting for u in users]),
+            "webinar": _sizes([u.webinar for u in users]),
+            "zoom_events": _sizes([u.zoom_events for u in users]),
         },
         index=pd.Index(list(snapshot.users), name="key"),
     )
-    return frame
+
+
+def _sizes(values: list[int | None]) -> pd.arrays.IntegerArray:
+    """Held sizes (None = not held) as an Int64 array, without a slow object conversion."""
+    data = np.array([v or 0 for v in values], dtype=np.int64)
+    return pd.arrays.IntegerArray(data, data == 0)
 
 
 Message: TypeAlias = str | pd.Series | Callable[[pd.DataFrame], pd.Series]

@@ -57,7 +57,7 @@ def allocate(takes: pd.Series, available: Mapping[str, int], *, all_or_nothing: 
     """
     if takes.empty:
         return pd.Series(np.zeros(0, dtype=bool), index=takes.index)
-    room = takes.map(lambda k: available.get(k, 0)).to_numpy(dtype=np.int64)
+    room = takes.map(dict(available)).fillna(0).to_numpy(dtype=np.int64)
     if all_or_nothing:
         wanted = takes.map(takes.value_counts()).to_numpy(dtype=np.int64)
         granted = wanted <= room
