@@ -282,3 +282,22 @@ def test_a_rerun_plans_nothing_and_says_who_did_it(tmp_path: Path) -> None:
         m.startswith(f"done by an earlier run (run {first.run_id}, started ")
         for m in second.results["message"]
     )
+
+
+def test_progress_is_reported_once_per_chunk(tmp_path: Path) -> None:
+    """on_chunk hears every chunk of both streams once, and the counts add up to the plan."""
+    sandbox = Sandbox.from_dict(account(_many_users(12), hosts=30, plans={"webinar": {"500": 12}}))
+    path = csv_file(tmp_path, [f"u{i:03d}@x.com,Licensed," for i in range(12)] + [
+        f"w{i:03d}@x.com,Webinar 500," for i in range(7)
+    ])  # fmt: skip
+    heard: list[ChunkProgress] = []
+    applied, _ = asyncio.run(
+        run_file(sandbox, path, tmp_path / "j.sqlite", chunk_size=5, on_chunk=heard.append)
+    )
+    assert sorted((p.category, p.done) for p in heard) == sorted(
+        [("type", 5), ("type", 5), ("type", 2), ("addons", 5), ("addons", 2)]
+    )
+    assert [p.chunk for p in heard] == [1, 2, 3, 4, 5]
+    assert {p.chunks for p in heard} == {5}
+    assert (heard[-1].total_done, heard[-1].total) == (19, len(applied.plan.operations))
+    assert sum(p.applied for p in heard) == 19
