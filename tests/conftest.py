@@ -103,6 +103,10 @@ class Served:
         """The API base, as `--api-url` takes it."""
         return f"{self.url}/v2"
 
+    def holdings(self) -> dict[str, Holding]:
+        """The served account's users now: type and add-on sizes."""
+        return holdings_of(self.sandbox.to_dict())
+
     def write_requests(self) -> int:
         """Requests that could change the account (PATCH, or POST other than the token)."""
         return sum(

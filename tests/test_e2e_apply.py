@@ -195,7 +195,7 @@ def test_second_apply_sends_no_write(ws: Workspace, served: Served, name: str) -
         for message in ws.messages(ws.root / "second.xlsx")
     ]
     assert earlier == [line[3] == "applied" for line in first_lines]
-    assert ws.holdings() == ws.expected(name)
+    assert served.holdings() == ws.expected(name)
 
 
 def test_dry_run_writes_nothing_and_reports_planned(ws: Workspace, served: Served) -> None:
