@@ -97,6 +97,9 @@ def _read_c(data: bytes, delimiter: str, width: int) -> pd.DataFrame:
 
 def _read_python(text: str, delimiter: str) -> pd.DataFrame:
     """Parse with the csv module: slower, but takes ragged rows and stray quotes."""
+    # An unbalanced quote makes the rest of the file one field: let it through, so the cell
+    # limit (max_cell_chars) refuses it with a reason instead of the csv module's own limit.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False))
     width = max((len(r) for r in records), default=1) or 1
     padded = [r + [""] * (width - len(r)) for r in records]

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 import pandas as pd
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from batch.loading.headers import field_of, is_recognisable
 
@@ -78,9 +78,10 @@ def _first_row(rows: list[list[Cell]]) -> list[str] | None:
 def read_table(data: bytes) -> pd.DataFrame:
     """The chosen sheet's cells as text columns 0..n-1, indexed by the sheet's own row numbers.
 
-    The chosen sheet is the first whose first non-empty row is a recognisable header; failing
-    that, the first whose first row names any known column (so the refusal names what is
-    missing there), else the first non-empty sheet. An empty workbook gives an empty table.
+    Hidden sheets are left out. The chosen sheet is the first whose first non-empty row is a
+    recognisable header; failing that, the first whose first row names any known column (so
+    the refusal names what is missing there), else the first non-empty sheet. An empty
+    workbook gives an empty table.
     Raises NotAWorkbook when the bytes are not an .xlsx workbook, TooLarge when it would unpack
     past MAX_INFLATED_BYTES (or inflate more than MAX_RATIO times) or a sheet spans more than
     MAX_SHEET_CELLS.
@@ -97,7 +98,10 @@ def read_table(data: bytes) -> pd.DataFrame:
         raise NotAWorkbook from error
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     sheets: list[list[list[Cell]]] = []
-    for name in workbook.sheet_names:
+    for sheet in workbook.sheets_metadata:
+        name = sheet.name
+        if sheet.visible != SheetVisibleEnum.Visible:
+            continue  # the admin cannot see it: old data kept out of sight is not the request
         try:
             sheets.append(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
         except Exception:  # a chart or macro sheet has no cells: not ours
