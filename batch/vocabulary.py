@@ -161,7 +161,7 @@ HEADER_LOOKUP: Final[dict[str, str]] = {
 
 
 def word_key(text: str) -> str:
-    """Fold a cell word: trimmed (non-breaking spaces too), case-insensitive, inner spaces single."""
+    """Fold a cell word: trimmed (non-breaking spaces too), any case, inner spaces single."""
     return " ".join(text.replace("\u00a0", " ").split()).casefold()
 
 
