@@ -69,14 +69,24 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
 
 
 def handle_errors(func: F) -> F:
-    """Turn a BatchError into its one `Error:` line and exit code; never a traceback."""
+    """Turn a BatchError into its one `Error:` line and exit code; never a traceback.
+
+    A command with `--log-format` writes it through Output: a JSON `error` event when its logs
+    are JSON lines (no terminal), so a log collector can parse every stderr line.
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except BatchError as error:
-            click.echo(f"Error: {error}", err=True)
+            if "log_format" in kwargs:
+                # a command with logs: its error is a JSON line too when the logs are JSON
+                from batch.output import Output
+
+                Output(kwargs["log_format"] or "auto").error(str(error), exit_code=error.exit_code)
+            else:
+                click.echo(f"Error: {error}", err=True)
             sys.exit(error.exit_code)
         except KeyboardInterrupt:
             click.echo("Error: interrupted", err=True)
