@@ -8,12 +8,11 @@ Phases (what runs first frees what later grants need):
     2  add-on updates that grant or change a size, after their user's type change
 
 A size change (Webinar 500 -> 1000) is one atomic settings update in phase 2, so the user never
-goes without a webinar license, unless the seat it gives back is needed by another grant (more
-grants of that seat key than it had free seats before the run): then the user's update is split
-(when it also grants) into `<email>|addons-free` (phase 0: the removals and the changes' old
-sizes set to none) and
-`<email>|addons` (phase 2: the grants and new sizes). A split change's request is carried by
-both operations: it fails when either fails.
+goes without a webinar license. When a user's removal or size change gives back a seat that
+another grant needs (a seat key granted more often than it had free seats before the run) and
+the user's update also grants, it is split into `<email>|addons-free` (phase 0: the removals and
+the changed add-ons set to none) and `<email>|addons` (phase 2: the grants and new sizes). A
+split change's request is carried by both operations: it fails when either fails.
 """
 
 from __future__ import annotations
