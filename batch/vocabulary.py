@@ -220,7 +220,10 @@ def parse_size(text: str) -> int | None:
     if re.fullmatch(r"\d+[.,]0+", t) and not re.fullmatch(r"\d{1,3}[.,]000", t):
         # a decimal written by a spreadsheet: 1000.0 or 500,0
         t = re.split(r"[.,]", t)[0]
-    value = int(re.sub(r"[.,]", "", t))
+    digits = re.sub(r"[.,]", "", t)
+    if len(digits) > 18:  # no size: too big for Int64 columns (and int() refuses 4,300+ digits)
+        return None
+    value = int(digits)
     return value if value > 0 else None
 
 

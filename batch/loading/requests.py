@@ -33,12 +33,6 @@ Meaning = tuple[str, str, int | None, str] | None
 
 # Invisible characters that cling to pasted emails; removed wherever they are.
 _INVISIBLE_RE: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
-# More digits than this is no size (and would not fit the Int64 size column): an unknown word.
-_MAX_SIZE_DIGITS: Final = 18
-
-
-def _too_many_digits(text: str) -> bool:
-    return sum(c.isdigit() for c in text) > _MAX_SIZE_DIGITS
 
 
 def normalise_emails(cells: pd.Series) -> pd.Series:
@@ -68,7 +62,7 @@ def addon_meaning(kind: Kind) -> Callable[[str], Meaning]:
             return kind.value, "", None, Action.REMOVE.value
         if key in YES_WORDS:
             return kind.value, "", None, Action.ASSIGN.value
-        size = None if _too_many_digits(key) else parse_size(key)
+        size = parse_size(key)
         if size is not None:
             return kind.value, "", size, Action.ASSIGN.value
         return kind.value, "", None, ""  # the rules call it unknown-license
@@ -78,7 +72,7 @@ def addon_meaning(kind: Kind) -> Callable[[str], Meaning]:
 
 def license_meaning(text: str) -> Meaning:
     """A long-layout `license` cell; unrecognised (or blank) gives kind ""."""
-    parsed = None if _too_many_digits(text) else parse_license_word(text)
+    parsed = parse_license_word(text)
     if parsed is None:
         return "", "", None, Action.ASSIGN.value
     kind, user_type, size = parsed

@@ -32,6 +32,7 @@ MAX_CELL_CHARS: Final = 32_767  # Excel's limit for one cell's text
 MIN_WIDTH: Final = 6.0
 MAX_WIDTH: Final = 60.0
 WIDTH_SAMPLE: Final = 2_000  # values looked at per column to estimate its width
+_FEW_ROWS: Final = 64  # text columns this short are prepared value by value
 
 # Text a spreadsheet (or a CSV export of it) may read as a formula or command: =, +, -, @,
 # their full-width and small forms, the minus sign, and leading tab/CR/LF.
@@ -101,6 +102,10 @@ def text_column(ws: WriteOnlyWorksheet, values: pd.Series) -> list[object]:
     Each distinct value is prepared once (vectorised) and shared by all its rows: repeated
     words ("applied", "Webinar 500") cost one string, not a million copies.
     """
+    if len(values) <= _FEW_ROWS:
+        # A short column (a file of thousands of columns and a few rows): plain Python beats
+        # the vectorised path's fixed cost, which is milliseconds per column.
+        return [_prepare_text(ws, v) for v in values.astype("string").tolist()]
     codes, uniques = pd.factorize(values.astype("string"))
     prepared = np.empty(len(uniques) + 1, dtype=object)  # the last slot (code -1) is <NA>
     prepared[:-1] = _prepare_texts(ws, pd.Series(uniques, dtype="string"))
@@ -122,6 +127,16 @@ def _prepare_texts(ws: WriteOnlyWorksheet, text: pd.Series) -> list[object]:
     for position in formula.to_numpy(dtype=bool).nonzero()[0]:
         out[position] = text_cell(ws, str(out[position]))
     return out
+
+
+def _prepare_text(ws: WriteOnlyWorksheet, value: object) -> object:
+    """One value as `_prepare_texts` makes it: cleaned first, then checked for a formula start."""
+    if not isinstance(value, str):
+        return None
+    text = clean_text(value)
+    if text == "":
+        return None
+    return text_cell(ws, text) if looks_like_formula(text) else text
 
 
 def int_column(values: pd.Series) -> list[object]:
