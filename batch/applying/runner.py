@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 
 # Chunks of one stream that may be in flight at once (see the module docstring).
 CHUNKS_IN_FLIGHT: Final = 2
+# Requests of one stream waiting for their pacer slot or their answer at once: enough for the
+# full rate at half a second per answer (76/s x 0.5 s), few enough that a stalled event loop
+# cannot release a burst that opens a connection per request.
+MAX_IN_FLIGHT: Final = 48
 # Phases whose operations free seats: everything after them waits for them to finish.
 SEAT_FREEING_PHASES: Final = frozenset({0})
 
@@ -120,6 +124,7 @@ class _Run:
     group_of: dict[str, int] = field(default_factory=dict)
     ops_by_id: dict[str, Operation] = field(default_factory=dict)
     _rows: dict[int, int | None] | None = None
+    slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
 
     @property
     def stopping(self) -> bool:
@@ -156,12 +161,14 @@ class _Run:
         from batch.zoom.errors import ZoomApiError
 
         user = op.user_id or op.email
+        slots = self.slots.setdefault(op.category, asyncio.Semaphore(MAX_IN_FLIGHT))
         try:
-            if op.category == TYPE_CATEGORY:
-                assert op.user_type is not None, op.op_id
-                await self.client.set_user_type(user, op.user_type)
-            else:
-                await self.client.update_addons(user, op.addons)
+            async with slots:
+                if op.category == TYPE_CATEGORY:
+                    assert op.user_type is not None, op.op_id
+                    await self.client.set_user_type(user, op.user_type)
+                else:
+                    await self.client.update_addons(user, op.addons)
         except ZoomApiError as error:
             self.answers[op.op_id] = ("failed", error.outcome_code.value, str(error))
         except BatchError as error:  # DailyLimitReached and other AccountErrors stop the run
