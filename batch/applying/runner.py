@@ -358,7 +358,8 @@ async def apply_operations(
         journal.finish_run(run_id, "stopped")
         _attach(interrupt, apply_answers(plan.results, plan.operations, state.answers))
         raise
-    except BaseException:
+    except BaseException as error:
+        state.stop(error)  # a bug: cancel what the other stream still has going
         journal.finish_run(run_id, "failed")
         raise
     results = apply_answers(plan.results, plan.operations, state.answers)
