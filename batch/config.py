@@ -15,7 +15,7 @@ relative to the file's own folder (so a cron job may run from anywhere).
 | `zoom.client_id_env` | text | NAME of an environment variable holding the client id |
 | `zoom.client_secret_env` | text | NAME of an environment variable holding the client secret |
 | `zoom.api_url` | URL | API base (`https://api.zoom.us/v2`) |
-| `zoom.oauth_url` | URL | token endpoint (`https://zoom.us/oauth/token`) |
+| `zoom.oauth_url` | URL | token endpoint (zoom.us/oauth/token; with `api_url`: its host's) |
 | `zoom.plan` | `"pro"`/`"business"` | the account's plan: the rate limits to start from (unset) |
 | `zoom.timeout_s` | number > 0 | HTTP timeout in seconds (30) |
 | `sandbox.path` | path | use this emulated account; no real account is touched (unset) |

@@ -121,7 +121,16 @@ def planned(lines: list[Line]) -> list[Line]:
     return [(r, lic, a, "planned" if o == "applied" else o, c) for r, lic, a, o, c in lines]
 
 
-@pytest.mark.parametrize("name", list(SAMPLES), ids=list(SAMPLES))
+@pytest.mark.parametrize(
+    "name",
+    [
+        "users-wide-en.csv",
+        # their lines are checked by the apply test too: these plan runs go to CI's slow suite
+        pytest.param("gebruikers-nl.csv", marks=pytest.mark.slow),
+        pytest.param("licenses-long.xlsx", marks=pytest.mark.slow),
+    ],
+    ids=list(SAMPLES),
+)
 def test_plan_over_http_changes_nothing(ws: Workspace, served: Served, name: str) -> None:
     """`batch plan` against a served sandbox sends no write, leaves the account file as it was,
     exits 1 for the samples' mistakes and reports every row's planned outcome and code."""
