@@ -14,12 +14,14 @@ from pathlib import Path
 import click
 
 from batch.cli.common import (
+    account_options,
     announce,
     build_settings,
     common_options,
     handle_errors,
     make_output,
     output_options,
+    run_options,
 )
 from batch.delivery import FileOutcome
 from batch.delivery.inbox import run_inbox
@@ -45,6 +47,8 @@ from batch.settings import Settings
     help="Mail each report to ADDR (repeatable; replaces [mail] recipients; needs [mail] host).",
 )
 @common_options
+@account_options
+@run_options
 @output_options
 @handle_errors
 def inbox_command(
@@ -56,6 +60,7 @@ def inbox_command(
     sandbox_path: Path | None,
     log_format: str | None,
     quiet: bool,
+    **account_and_run: object,
 ) -> None:
     """Apply every CSV/XLSX file in DIR, oldest first, archive it with its report.
 
@@ -74,6 +79,7 @@ def inbox_command(
             log_format=log_format,
             quiet=quiet or None,
             inbox_dir=directory,
+            **account_and_run,
             archive_dir=archive_dir,
         )
         output = make_output(settings)
