@@ -88,11 +88,7 @@ def safe(ws: WriteOnlyWorksheet, value: object) -> object:
     if value is None or value is pd.NA:
         return None
     if isinstance(value, str):
-        if value == "":
-            return None
-        if looks_like_formula(value):
-            return text_cell(ws, value)
-        return clean_text(value)
+        return _prepare_text(ws, value)
     return value
 
 
@@ -163,6 +159,7 @@ def styled(
 ) -> WriteOnlyCell:
     """A styled cell; text is made safe like every other value."""
     if isinstance(value, str):
+        value = clean_text(value)  # a header may hold a control character openpyxl refuses
         cell = text_cell(ws, value) if looks_like_formula(value) else WriteOnlyCell(ws, value)
     else:
         cell = WriteOnlyCell(ws, value)

@@ -73,7 +73,8 @@ def problems_table(run: RunInfo, results: pd.DataFrame) -> pd.DataFrame:
 
     distinct = in_file.drop_duplicates(["row", "reason"])
     reason = distinct.groupby("row", sort=True)["reason"].agg("; ".join)
-    table = source.loc[reason.index].astype(object).fillna("")
+    # copy(): one block, so adding Reason to a file of thousands of columns warns of nothing
+    table = source.loc[reason.index].astype(object).fillna("").copy()
     table.columns = [str(c) for c in table.columns]
     table[REASON_HEADER] = reason.to_numpy()
 

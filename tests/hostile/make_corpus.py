@@ -166,6 +166,7 @@ def good_xlsx() -> bytes:
 
 
 def save(workbook: Workbook, path: Path) -> None:
+    """Save an openpyxl workbook (a wrapper, so every builder reads the same)."""
     workbook.save(path)
 
 
@@ -230,7 +231,7 @@ def _formulas_cached(path: Path) -> None:
         b'<row r="2"><c r="A2" t="str"><f>HYPERLINK("mailto:cat@example.com","cat@example.com")'
         b'</f><v>cat@example.com</v></c><c r="B2" t="inlineStr"><is><t>Licensed</t></is></c>'
         b'<c r="C2"><f>250*2</f><v>500</v></c><c r="E2" t="str"><f>1+1</f><v>2</v></c></row>',
-        row_xml(3, ("dan@example.com", "Licensed", "=1+1", "=HYPERLINK(\"http://x\",\"y\")")),
+        row_xml(3, ("dan@example.com", "Licensed", "=1+1", '=HYPERLINK("http://x","y")')),
         row_xml(4, ("=cmd|' /C calc'!A0", "+1+1", "-2", "@SUM(A1:A2)", "\tTab")),
     ]
     write_xlsx(path, [("Users", "visible", sheet_xml(rows))])
@@ -351,9 +352,9 @@ def _long_quoted_line(path: Path) -> None:
     path.write_bytes(GOOD_CSV + b'cy@example.com,"Licensed,500,IT\n' + b"dan,x,1,y\n" * 100_000)
 
 
-@case("ragged-row-of-20000-fields.csv")
+@case("ragged-row-of-2000-fields.csv")
 def _ragged_row(path: Path) -> None:
-    path.write_bytes(GOOD_CSV + b"cy@example.com,Licensed" + b",x" * 20_000 + b"\n")
+    path.write_bytes(GOOD_CSV + b"cy@example.com,Licensed" + b",x" * 2_000 + b"\n")
 
 
 @case("devzero-link.csv")
