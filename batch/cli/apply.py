@@ -25,7 +25,7 @@ from batch.settings import Settings
 
 
 @click.command("plan")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @common_options
 @account_options
 @run_options
@@ -46,7 +46,7 @@ def plan_command(file: Path, config_path: Path | None, **options: object) -> Non
 
 
 @click.command("apply")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @common_options
 @account_options
 @run_options

@@ -17,7 +17,7 @@ from batch.cli.common import (
 
 
 @click.command("validate")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 @common_options
 @output_options
 @handle_errors
