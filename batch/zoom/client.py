@@ -108,7 +108,9 @@ class ZoomClient:
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(config.timeout_s),
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS),
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+            ),
         )
         self._api = config.api_url.rstrip("/")
         credentials = config.credentials or SANDBOX_CREDENTIALS
