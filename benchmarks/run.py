@@ -11,8 +11,8 @@ rows with a mistake; matching sandbox accounts) and reused while their generator
 Every measurement runs in a fresh subprocess: wall time is `time.perf_counter` around the stage
 (the whole process for `batch validate` / `batch plan`), peak memory the process's maximum
 resident set (ru_maxrss: the worker's own, or `os.wait4`'s for a command), CPU the process's
-user + system time. A point is run up to 3 times (fewer when its runs would pass POINT_BUDGET_S)
-and the median is shown. Results go to benchmarks/out/latest.json.
+user + system time. A point is run up to 3 times (fewer when its runs would pass
+POINT_BUDGET_S, 40 s) and the median is shown. Results go to benchmarks/out/latest.json.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ SEED: Final = 0
 GENERATOR: Final = "wide-v1"  # bump when the inputs' recipe changes: they are made again
 
 MAX_RUNS: Final = 3
-POINT_BUDGET_S: Final = 60.0  # no further run of a point once its runs would pass this
+POINT_BUDGET_S: Final = 40.0  # no further run of a point once its runs would pass this
 TIMEOUT_S: Final = 900.0
 LATENCY_MS: Final = 50
 # Operations per category for apply: ~20-40 s per plan at its limits (95% pacing).
@@ -331,8 +331,18 @@ def code_hash() -> str:
     return digest.hexdigest()[:12]
 
 
+CODE: dict[str, str] = {}  # the code hash this run's prepared tables carry (set once)
+
+
+def code_tag() -> str:
+    """The package's hash as of this run's start (the tree may change while a run goes on)."""
+    if "hash" not in CODE:
+        CODE["hash"] = code_hash()
+    return CODE["hash"]
+
+
 def _prepared(out: Path, size: int) -> Path:
-    return out / "work" / f"prepared-{size}-{code_hash()}.pkl"
+    return out / "work" / f"prepared-{size}-{code_tag()}.pkl"
 
 
 def worker_prepare(out: Path, size: int) -> dict[str, Any]:
@@ -635,7 +645,8 @@ def run_process(command: Sequence[str], cwd: Path) -> Finished:
 def run_worker(stage: str, out: Path, size: int, fmt: str) -> dict[str, Any]:
     """One worker run; its JSON figures, or RuntimeError with its last error line."""
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", stage,
-               "--out", str(out), "--size", str(size), "--format", fmt]  # fmt: skip
+               "--out", str(out), "--size", str(size), "--format", fmt,
+               "--code", code_tag()]  # fmt: skip
     done = run_process(command, REPO)
     lines = done.stdout.strip().splitlines()
     if done.code != 0 or not lines:
@@ -754,6 +765,7 @@ def machine() -> dict[str, Any]:
         "commit": commit + (" (working tree has changes)" if dirty else ""),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_at_start": [round(x, 2) for x in os.getloadavg()],
+        "code_hash": code_tag(),
     }
 
 
@@ -858,8 +870,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--format", default="-", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     out: Path = args.out.resolve()
+    if args.code:
+        CODE["hash"] = args.code
     if args.worker:
         worker_main(args.worker, out, args.size, args.format)
         return 0
