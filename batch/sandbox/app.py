@@ -126,6 +126,9 @@ class SandboxStats:
     changes: list[Change] = field(default_factory=list)
     rate_limited: Counter[str] = field(default_factory=Counter)
     faults: Counter[str] = field(default_factory=Counter)
+    # writes answered 2xx that changed nothing: a client repeating a write it should have read
+    # back first (our planner never sends a write that changes nothing)
+    noop_writes: int = 0
 
 
 class ZoomError(Exception):
@@ -295,6 +298,26 @@ class Sandbox:
         with self._lock:
             return self._version, self._account.to_json()
 
+    @property
+    def inflight(self) -> int:
+        """Requests being answered right now (a slow answer counts until it is sent)."""
+        with self._lock:
+            return self._inflight
+
+    def set_faults(self, faults: Faults) -> None:
+        """Change what goes wrong from the next request on (a burst of errors, then calm)."""
+        with self._lock:
+            self.faults = faults
+            self._fault_plan = FaultPlan(faults)
+
+    def revoke_tokens(self) -> int:
+        """Forget every access token issued (an admin revoking the app); returns how many."""
+        with self._lock:
+            revoked = len(self._tokens)
+            self._tokens.clear()
+            self.stats.faults["revoked"] += revoked
+        return revoked
+
     def transport(self) -> httpx.MockTransport:
         """An httpx transport answering from this sandbox, for Client and AsyncClient."""
         return _SandboxTransport(self.handle)
@@ -316,8 +339,12 @@ class Sandbox:
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
-        decision = self._fault_plan.decide() if path.startswith("/v2/") else None
+        with self._lock:
+            fault_plan = self._fault_plan
+        decision = fault_plan.decide() if path.startswith("/v2/") else None
         kind = decision.kind if decision is not None else "none"
+        if kind == "throttle":
+            return self._throttled(request, path)
         if kind == "error" and decision is not None:
             self._count(request, path)
             with self._lock:
@@ -345,8 +372,27 @@ class Sandbox:
                 raise httpx.RemoteProtocolError(
                     "Server disconnected without sending a response.", request=request
                 )
+            if kind == "slow":
+                with self._lock:
+                    self.stats.faults["slow"] += 1
+                time.sleep(fault_plan.faults.slow_s)
         self._delay()
         return response
+
+    def _throttled(self, request: httpx.Request, path: str) -> httpx.Response:
+        """An injected 429 of the per-second kind, with the category's real headers."""
+        self._count(request, path)
+        route, _ = self._match(request.method, path.rstrip("/"))
+        with self._lock:
+            self.stats.faults["throttle"] += 1
+            headers = (
+                self._limiter.check(route.category, consume=False).headers
+                | {"X-RateLimit-Remaining": "0"}
+                if route is not None
+                else {}
+            )
+        self._delay()
+        return _json_response(429, {"code": 429, "message": QPS_MESSAGE}, headers)
 
     def _delay(self) -> None:
         if self.faults.latency_s > 0:
@@ -406,6 +452,8 @@ class Sandbox:
                     return _json_response(429, error.body, headers), 0
                 return _json_response(error.status, error.body, verdict.headers), 0
             version = 0
+            if request.method != "GET" and result.status < 300 and not result.changes:
+                self.stats.noop_writes += 1
             if result.changes:
                 self._version += 1
                 version = self._version

@@ -1,7 +1,10 @@
 """Serve a Sandbox over real HTTP on 127.0.0.1: a ThreadingHTTPServer in a daemon thread.
 
 The API answers under /v2 and the token endpoint at /oauth/token, like api.zoom.us and
-zoom.us. A dropped request (fault injection) closes the socket without an answer.
+zoom.us. A dropped request (fault injection) closes the socket without an answer. Leaving
+`serve()` is a server going down: open connections are cut, requests being answered finish
+(their changes saved, their answers lost), so a new `serve()` of the same account file on the
+same port is a restart.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +24,7 @@ from batch.sandbox.app import Sandbox
 
 log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
+DRAIN_S = 30.0  # how long leaving serve() waits for requests being answered
 
 
 class _Server(ThreadingHTTPServer):
@@ -33,6 +38,26 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], sandbox: Sandbox) -> None:
         super().__init__(address, _Handler)
         self.sandbox = sandbox
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._open_lock:
+            self._open.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def cut_connections(self) -> None:
+        """Cut every open connection, as a server going down does (keep-alive ones too)."""
+        with self._open_lock:
+            open_now = list(self._open)
+        for connection in open_now:
+            with suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -93,6 +118,10 @@ def serve(sandbox: Sandbox, host: str = DEFAULT_HOST, port: int = 0) -> Iterator
         yield f"http://{bound_host!s}:{bound_port}"
     finally:
         server.shutdown()
+        server.cut_connections()
         server.server_close()
         thread.join(timeout=5)
+        deadline = time.monotonic() + DRAIN_S
+        while sandbox.inflight and time.monotonic() < deadline:
+            time.sleep(0.01)
         sandbox.flush()
