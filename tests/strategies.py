@@ -41,8 +41,8 @@ def email_of(index: int) -> str:
 def accounts(draw: st.DrawFn, min_users: int = 5, max_users: int = 40) -> dict[str, Any]:
     """A business account: random user types, statuses and add-ons; seats purchased >= used.
 
-    Purchased seats exceed usage by 0-2 per license and size, so grants compete for seats;
-    some sizes are not owned at all.
+    Purchased seats exceed usage by 0-2 per license and size (often 0), so grants compete for
+    seats and size changes must free their old seat first; some sizes are not owned at all.
     """
     on_prem = draw(st.booleans())
     types = [UserType.BASIC, UserType.LICENSED] + ([UserType.ON_PREM] if on_prem else [])
@@ -58,7 +58,7 @@ def accounts(draw: st.DrawFn, min_users: int = 5, max_users: int = 40) -> dict[s
         for kind in ADDONS:
             held = None
             if user_type in PAID_TYPES:
-                held = draw(st.sampled_from((None, None, *POOL_SIZES[kind])))
+                held = draw(st.sampled_from((None, *POOL_SIZES[kind])))
             user[kind.value] = held
         users.append(user)
     paid = sum(UserType(u["type"]) in PAID_TYPES for u in users)
@@ -68,7 +68,7 @@ def accounts(draw: st.DrawFn, min_users: int = 5, max_users: int = 40) -> dict[s
         for size in POOL_SIZES[kind]:
             used = sum(u[kind.value] == size for u in users)
             if used or draw(st.booleans()):
-                owned[str(size)] = used + draw(st.integers(0, 2))
+                owned[str(size)] = used + draw(st.sampled_from((0, 0, 1, 2)))
         if owned:
             plans[kind.value] = owned
     return {

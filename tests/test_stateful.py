@@ -70,6 +70,7 @@ class Run:
     plan: Plan
     results: pd.DataFrame
     op_states: dict[str, str]
+    applied_to: dict[str, Any]  # the account the operations met (after any portal change)
     after: dict[str, Any]  # the sandbox account data after the run
     replanned: tuple[Operation, ...]  # operations of the same file planned again afterwards
 
@@ -122,15 +123,24 @@ def apply_file(
     opts: Options = Options(),  # frozen dataclass: a shared default is safe
     *,
     faults: Faults | None = None,
+    meanwhile: PortalChange | None = None,
 ) -> Run:
-    """Apply a CSV file to a sandbox holding `data`; plan it again against the result."""
+    """Apply a CSV file to a sandbox holding `data`; plan it again against the result.
+
+    `meanwhile` is a change made in the portal after the plan is made and before it is applied.
+    """
     sandbox = Sandbox.from_dict(data, faults=faults)
+    between = data
     loaded = load(io.BytesIO(content), name="licenses.csv")
     file_results = check_file(loaded.requests)
 
     async def scenario() -> tuple[Plan, pd.DataFrame, dict[str, str]]:
         async with client(sandbox) as zoom:
             the_plan = await read_and_plan(zoom, loaded.requests, file_results, opts)
+        if meanwhile is not None:
+            nonlocal between
+            meanwhile.send(sandbox)
+            between = sandbox.to_dict()
         with Journal(journal_path) as journal:
             earlier = journal.applied_earlier(loaded.sha256)
             the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
@@ -149,7 +159,7 @@ def apply_file(
             return await read_and_plan(zoom, loaded.requests, file_results, opts)
 
     replanned = asyncio.run(again()).operations
-    return Run(loaded.requests, the_plan, results, states, after, replanned)
+    return Run(loaded.requests, the_plan, results, states, between, after, replanned)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,11 +286,9 @@ def snapshot_of(data: Mapping[str, Any]) -> AccountSnapshot:
     return AccountSnapshot("stateful", "business", True, users, seats)
 
 
-def assert_account_as_predicted(
-    before: Mapping[str, Any], run: Run, operations: Iterable[Operation]
-) -> None:
+def assert_account_as_predicted(run: Run, operations: Iterable[Operation]) -> None:
     """(f) The account after the run equals the planner's prediction for these operations."""
-    predicted = apply_to_snapshot(snapshot_of(before), operations)
+    predicted = apply_to_snapshot(snapshot_of(run.applied_to), operations)
     expected = {
         e: (str(u.type), u.large_meeting, u.webinar, u.zoom_events)
         for e, u in predicted.users.items()
@@ -317,7 +325,7 @@ def check_one_apply(data: dict[str, Any], content: bytes, opts: Options, root: P
     assert_addons_only_for_paid(run.after)
     assert_one_line_per_request(run)
     assert run.replanned == ()
-    assert_account_as_predicted(data, run, run.plan.operations)
+    assert_account_as_predicted(run, run.plan.operations)
 
 
 def assert_all_applied(run: Run) -> None:
@@ -352,6 +360,41 @@ def test_apply_leaves_what_the_file_asked_long(
 ) -> None:
     """The same properties over many more random accounts and files."""
     check_one_apply(*case, tmp_path)
+
+
+@dataclass(frozen=True)
+class PortalChange:
+    """One change an admin makes in the portal: a PATCH of a user or of their settings."""
+
+    email: str
+    path: str  # "" (the user: type) or "/settings" (add-ons)
+    body: dict[str, Any]
+
+    def send(self, sandbox: Sandbox) -> None:
+        """Send it to the sandbox; a refusal (no seat, not paid, not owned) changes nothing."""
+        before = holdings(sandbox.to_dict())
+        with httpx.Client(transport=sandbox.transport(), base_url=API_URL) as http:
+            http.headers["Authorization"] = f"Bearer {get_token(http)}"
+            answer = http.patch(f"/users/{self.email}{self.path}", json=self.body)
+        assert answer.status_code in (204, 400), answer.text
+        if answer.status_code == 400:
+            assert holdings(sandbox.to_dict()) == before
+
+
+@st.composite
+def portal_changes(draw: st.DrawFn, emails: list[str]) -> PortalChange:
+    """A random portal change of one of these users: a new type, or an add-on given,
+    resized or removed."""
+    email = draw(st.sampled_from(emails))
+    if draw(st.booleans()):
+        user_type = draw(st.sampled_from(list(UserType)))
+        return PortalChange(email, "", {"type": USER_TYPE_CODES[user_type]})
+    kind = draw(st.sampled_from(ADDONS))
+    size = draw(st.sampled_from((None, *POOL_SIZES[kind])))
+    feature: dict[str, Any] = {kind.value: size is not None}
+    if size is not None:
+        feature[f"{kind.value}_capacity"] = size
+    return PortalChange(email, "/settings", {"feature": feature})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,7 +432,7 @@ class AccountMachine(RuleBasedStateMachine):
         assert_one_line_per_request(run)
         assert_lines_hold(run)
         assert run.replanned == ()
-        assert_account_as_predicted(before, run, run.plan.operations)
+        assert_account_as_predicted(run, run.plan.operations)
         self.data, self.last, self.last_file, self.last_opts = run.after, run, content, opts
 
     @rule(draw=st.data(), opts=options, seed=st.integers(0, 2**32 - 1))
@@ -402,7 +445,7 @@ class AccountMachine(RuleBasedStateMachine):
         run = apply_file(before, content, self.journal, opts, faults=faults)
         assert_one_line_per_request(run)
         done = [op for op in run.plan.operations if run.op_states[op.op_id] == "applied"]
-        assert_account_as_predicted(before, run, done)
+        assert_account_as_predicted(run, done)
         self.data, self.last, self.last_file, self.last_opts = run.after, run, content, opts
 
     @rule()
@@ -416,38 +459,25 @@ class AccountMachine(RuleBasedStateMachine):
         assert run.replanned == ()
         self.data, self.last = run.after, run
 
-    @rule(index=st.integers(0, 19), user_type=st.sampled_from(list(UserType)))
-    def portal_sets_a_type(self, index: int, user_type: UserType) -> None:
-        """Someone changes a user's type in the portal (Zoom refuses it when no seat is free)."""
-        self._portal("", index, {"type": USER_TYPE_CODES[user_type]})
-
-    @rule(
-        index=st.integers(0, 19),
-        kind=st.sampled_from(ADDONS),
-        size=st.sampled_from([None, 500, 1000, 3000]),
-    )
-    def portal_sets_an_addon(self, index: int, kind: Kind, size: int | None) -> None:
-        """Someone gives, resizes or removes a user's add-on in the portal."""
-        if size is not None and size not in POOL_SIZES[kind]:
-            size = POOL_SIZES[kind][0]
-        feature: dict[str, Any] = {kind.value: size is not None}
-        if size is not None:
-            feature[f"{kind.value}_capacity"] = size
-        self._portal("/settings", index, {"feature": feature})
-
-    def _portal(self, suffix: str, index: int, body: dict[str, Any]) -> None:
-        """Send one PATCH to the sandbox as the portal would; a refusal changes nothing."""
-        users = self.emails()
-        email = users[index % len(users)]
+    @rule(change=st.data())
+    def portal_changes_a_user(self, change: st.DataObject) -> None:
+        """Someone changes a user's type or add-on in the portal (Zoom refuses what it must)."""
         sandbox = Sandbox.from_dict(self.data)
-        with httpx.Client(transport=sandbox.transport(), base_url=API_URL) as http:
-            http.headers["Authorization"] = f"Bearer {get_token(http)}"
-            answer = http.patch(f"/users/{email}{suffix}", json=body)
-        assert answer.status_code in (204, 400), answer.text
-        if answer.status_code == 400:
-            assert holdings(sandbox.to_dict()) == holdings(self.data)
+        change.draw(portal_changes(self.emails())).send(sandbox)
         self.data = sandbox.to_dict()
         self.last = None  # the portal may undo what the last run did
+
+    @rule(draw=st.data(), opts=options)
+    def apply_while_the_portal_changes(self, draw: st.DataObject, opts: Options) -> None:
+        """A portal change between our read and our apply: what Zoom refuses fails, the rest
+        applies, and the account is what the applied operations make of the changed one."""
+        _, content = draw.draw(license_files(self.emails()))
+        change = draw.draw(portal_changes(self.emails()))
+        run = apply_file(self.data, content, self.journal, opts, meanwhile=change)
+        assert_one_line_per_request(run)
+        done = [op for op in run.plan.operations if run.op_states[op.op_id] == "applied"]
+        assert_account_as_predicted(run, done)
+        self.data, self.last, self.last_file, self.last_opts = run.after, run, content, opts
 
     @invariant()
     def seats_are_not_overspent(self) -> None:
