@@ -835,7 +835,7 @@ def machine_lines(info: dict[str, Any]) -> str:
     )
 
 
-COMPARED: Final = ("wall_s", "peak_mb", "type_per_s", "addons_per_s", "floor_ratio")
+COMPARED: Final = ("wall_s", "cpu_s", "peak_mb", "type_per_s", "addons_per_s", "floor_ratio")
 
 
 def compare(latest: dict[str, Any], baseline: dict[str, Any]) -> str:
