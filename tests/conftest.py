@@ -141,6 +141,8 @@ def report_lines(report: Path) -> list[tuple[int, str, str, str, str]]:
         workbook.close()
     header = list(rows[0])
     at = {name: header.index(name) for name in ("Row", "License", "Action", "Outcome", "Code")}
+    # read-only rows end at their last written cell: pad them to the header's width
+    rows = [tuple(row) + (None,) * (len(header) - len(row)) for row in rows]
     return [
         (
             int(row[at["Row"]]),  # type: ignore[arg-type]
