@@ -2,9 +2,11 @@
 
     write_report(path, run, results, before=..., after=..., prices=..., currency=...)
 
-The workbook is written with openpyxl in write-only mode (rows streamed to disk, constant
-memory) to a temporary file beside the target, then moved into place, so a half-written report
-never exists. No text that came from the input is ever written as a formula.
+The workbook is written with openpyxl in write-only mode; the big tables' data rows (Results,
+Problems) are streamed into their sheets as XML built per column (`columns`, `sheetxml`), since
+openpyxl's per-cell writer would take minutes for a million lines. The file is written beside
+the target and then moved into place, so a half-written report never exists. No text that came
+from the input is ever written as a formula.
 
 Example:
 
@@ -29,6 +31,7 @@ from batch.report.chargeback import write_chargeback
 from batch.report.problems import write_problems
 from batch.report.results import write_results
 from batch.report.seats import write_seats
+from batch.report.sheetxml import save_workbook
 from batch.report.summary import write_summary
 
 __all__ = ["default_report_path", "write_report"]
@@ -67,13 +70,13 @@ def write_report(
     results = results.reset_index(drop=True)
     wb = Workbook(write_only=True)
     write_summary(wb, run, results)
-    write_results(wb, run, results, max_rows=max_rows)
-    write_problems(wb, run, results, max_rows=max_rows)
+    tables = write_results(wb, run, results, max_rows=max_rows)
+    tables += write_problems(wb, run, results, max_rows=max_rows)
     write_seats(wb, run, results, before, after)
     write_chargeback(wb, run, results, before, after, prices, currency)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        wb.save(temporary)
+        save_workbook(wb, temporary, tables)
         os.replace(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -1,9 +1,8 @@
 """Cell helpers shared by every sheet: safe text, styles, widths and the sheet frame.
 
-Write-only openpyxl sheets are fast only when most values are plain Python values; a styled
-`WriteOnlyCell` costs an object per cell. So columns are prepared with pandas (cleaned, blanks
-turned into None) and only the rare cell that needs it becomes a `WriteOnlyCell`: input text
-that a spreadsheet could read as a formula, and the outcome cell (one shared cell per outcome).
+The small sheets (Summary, Seats, Chargeback, and every header row) are written through openpyxl
+with these helpers; the big tables' rows are XML built per column (`columns`, `sheetxml`). Both
+clean text the same way (`clean_text`) and never let input text become a formula.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
-import numpy as np
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
@@ -32,15 +30,15 @@ MAX_CELL_CHARS: Final = 32_767  # Excel's limit for one cell's text
 MIN_WIDTH: Final = 6.0
 MAX_WIDTH: Final = 60.0
 WIDTH_SAMPLE: Final = 2_000  # values looked at per column to estimate its width
-_FEW_ROWS: Final = 64  # text columns this short are prepared value by value
 
 # Text a spreadsheet (or a CSV export of it) may read as a formula or command: =, +, -, @,
-# their full-width and small forms, the minus sign, and leading tab/CR/LF.
-_FORMULA_START: Final = r"^[=+\-@\t\r\n\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\u2212]"
-_FORMULA_RE: Final = re.compile(_FORMULA_START)
+# their full-width and small forms, the minus sign, and leading tab/CR/LF. Both patterns are
+# read by Python's re and by pyarrow's RE2 (the non-ASCII characters are literal).
+FORMULA_PATTERN: Final = "^[=+\\-@\\t\\r\\n\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\u2212]"
+_FORMULA_RE: Final = re.compile(FORMULA_PATTERN)
 # Control characters XML 1.0 cannot hold (openpyxl refuses them).
-_ILLEGAL: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-_ILLEGAL_RE: Final = re.compile(_ILLEGAL)
+ILLEGAL_PATTERN: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+_ILLEGAL_RE: Final = re.compile(ILLEGAL_PATTERN)
 
 OUTCOME_COLOURS: Final[dict[str, str]] = {
     Outcome.APPLIED: "A9D08E",  # green
@@ -88,57 +86,11 @@ def safe(ws: WriteOnlyWorksheet, value: object) -> object:
     if value is None or value is pd.NA:
         return None
     if isinstance(value, str):
-        return _prepare_text(ws, value)
+        text = clean_text(value)
+        if text == "":
+            return None
+        return text_cell(ws, text) if looks_like_formula(text) else text
     return value
-
-
-def text_column(ws: WriteOnlyWorksheet, values: pd.Series) -> list[object]:
-    """A text column ready for appending: blanks None, illegal characters gone, formulas text.
-
-    Each distinct value is prepared once (vectorised) and shared by all its rows: repeated
-    words ("applied", "Webinar 500") cost one string, not a million copies.
-    """
-    if len(values) <= _FEW_ROWS:
-        # A short column (a file of thousands of columns and a few rows): plain Python beats
-        # the vectorised path's fixed cost, which is milliseconds per column.
-        return [_prepare_text(ws, v) for v in values.astype("string").tolist()]
-    codes, uniques = pd.factorize(values.astype("string"))
-    prepared = np.empty(len(uniques) + 1, dtype=object)  # the last slot (code -1) is <NA>
-    prepared[:-1] = _prepare_texts(ws, pd.Series(uniques, dtype="string"))
-    prepared[-1] = None
-    out: list[object] = prepared[codes].tolist()
-    return out
-
-
-def _prepare_texts(ws: WriteOnlyWorksheet, text: pd.Series) -> list[object]:
-    """Distinct texts made safe: blanks None, illegal characters gone, formulas as text cells."""
-    illegal = text.str.contains(_ILLEGAL, regex=True)
-    if bool(illegal.any()):
-        text = text.str.replace(_ILLEGAL, "", regex=True)
-    long = text.str.len() > MAX_CELL_CHARS
-    if bool(long.any()):
-        text = text.str.slice(0, MAX_CELL_CHARS)
-    out: list[object] = text.astype(object).where(text != "", None).tolist()
-    formula = text.str.match(_FORMULA_START)
-    for position in formula.to_numpy(dtype=bool).nonzero()[0]:
-        out[position] = text_cell(ws, str(out[position]))
-    return out
-
-
-def _prepare_text(ws: WriteOnlyWorksheet, value: object) -> object:
-    """One value as `_prepare_texts` makes it: cleaned first, then checked for a formula start."""
-    if not isinstance(value, str):
-        return None
-    text = clean_text(value)
-    if text == "":
-        return None
-    return text_cell(ws, text) if looks_like_formula(text) else text
-
-
-def int_column(values: pd.Series) -> list[object]:
-    """A whole-number column ready for appending: ints, missing values None."""
-    numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
-    return numbers.astype(object).where(numbers.notna(), None).tolist()
 
 
 def excel_datetime(moment: datetime) -> datetime:
@@ -174,10 +126,10 @@ def styled(
     return cell
 
 
-def outcome_cells(ws: WriteOnlyWorksheet) -> dict[str, WriteOnlyCell]:
-    """One coloured cell per outcome; write-only sheets copy a cell out as it is appended."""
+def outcome_styles(ws: WriteOnlyWorksheet) -> dict[str, int]:
+    """The workbook's style id of each outcome's coloured cell (registered if new)."""
     return {
-        outcome: styled(ws, outcome, fill=PatternFill("solid", fgColor=colour))
+        outcome: int(styled(ws, outcome, fill=PatternFill("solid", fgColor=colour)).style_id)
         for outcome, colour in OUTCOME_COLOURS.items()
     }
 

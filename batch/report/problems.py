@@ -18,7 +18,9 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from batch.model import RunInfo
-from batch.report.cells import MAX_DATA_ROWS, text_column
+from batch.report.cells import MAX_DATA_ROWS
+from batch.report.columns import XmlColumn, quote_style, text_column
+from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
 from batch.vocabulary import PROBLEM_OUTCOMES, WIDE_FIELDS, Action, Kind
 
@@ -120,13 +122,14 @@ def _outside_rows(run: RunInfo, lines: pd.DataFrame, headers: list[str]) -> pd.D
 
 def write_problems(
     wb: Workbook, run: RunInfo, results: pd.DataFrame, *, max_rows: int = MAX_DATA_ROWS
-) -> list[str]:
-    """Write the Problems table on `Problems` (and `Problems (2)`, ...); return the sheet names."""
+) -> list[TableRows]:
+    """Frame the Problems table's sheets `Problems`, `Problems (2)`, ...; return their rows."""
     table = problems_table(run, results)
     headers = [str(c) for c in table.columns]
 
-    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[list[object]]:
+    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[XmlColumn]:
         part = table.iloc[start:stop]
-        return [text_column(ws, part.iloc[:, n]) for n in range(len(headers))]
+        quote = quote_style(ws)
+        return [text_column(part.iloc[:, n], quote=quote) for n in range(len(headers))]
 
     return write_table(wb, PROBLEMS_SHEET, headers, len(table), prepare, max_rows=max_rows)

@@ -11,7 +11,9 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from batch.model import RunInfo
-from batch.report.cells import MAX_DATA_ROWS, int_column, outcome_cells, safe, text_column
+from batch.report.cells import MAX_DATA_ROWS, outcome_styles
+from batch.report.columns import XmlColumn, int_column, quote_style, text_column
+from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
 
 RESULTS_SHEET: Final = "Results"
@@ -44,29 +46,29 @@ def _done_earlier(results: pd.DataFrame) -> pd.Series:
 
 def write_results(
     wb: Workbook, run: RunInfo, results: pd.DataFrame, *, max_rows: int = MAX_DATA_ROWS
-) -> list[str]:
-    """Write the result lines on `Results`, `Results (2)`, ...; return the sheet names."""
+) -> list[TableRows]:
+    """Frame the result lines' sheets `Results`, `Results (2)`, ...; return their rows."""
     headers = result_headers(run, results)
     with_mark = headers[-1] == DONE_EARLIER_HEADER
 
-    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[list[object]]:
+    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[XmlColumn]:
         part = results.iloc[start:stop]
-        by_outcome = outcome_cells(ws)
-        outcomes = part["outcome"].astype("string").fillna("").tolist()
-        columns: list[list[object]] = [
+        quote = quote_style(ws)
+        columns = [
             int_column(part["row"]),
-            text_column(ws, part["email"]),
-            text_column(ws, part["license"]),
-            text_column(ws, part["action"]),
-            [by_outcome[o] if o in by_outcome else safe(ws, o) for o in outcomes],
-            text_column(ws, part["code"]),
-            text_column(ws, part["message"]),
+            text_column(part["email"], quote=quote),
+            text_column(part["license"], quote=quote),
+            text_column(part["action"], quote=quote),
+            text_column(part["outcome"], quote=quote, styles=outcome_styles(ws)),
+            text_column(part["code"], quote=quote),
+            text_column(part["message"], quote=quote),
         ]
         for column in run.file.extra_columns:
-            columns.append(text_column(ws, input_values(run.file.source, column, part["row"])))
+            values = input_values(run.file.source, column, part["row"])
+            columns.append(text_column(values, quote=quote))
         if with_mark:
-            marks = _done_earlier(part).to_numpy(dtype=bool)
-            columns.append([DONE_EARLIER_MARK if m else None for m in marks])
+            marks = _done_earlier(part).map({True: DONE_EARLIER_MARK, False: None})
+            columns.append(text_column(marks, quote=quote))
         return columns
 
     return write_table(wb, RESULTS_SHEET, headers, len(results), prepare, max_rows=max_rows)

@@ -8,9 +8,11 @@ from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from batch.report.cells import MAX_DATA_ROWS, estimate_width, frame_table, header_cells, sheet_names
+from batch.report.columns import XmlColumn
+from batch.report.sheetxml import TableRows
 
-# Makes the columns of data lines [start, stop) for one sheet, each a list of cell values.
-PrepareColumns = Callable[[WriteOnlyWorksheet, int, int], Sequence[list[object]]]
+# Makes the columns of data lines [start, stop) for one sheet; `ws` registers the cell styles.
+PrepareColumns = Callable[[WriteOnlyWorksheet, int, int], Sequence[XmlColumn]]
 
 
 def write_table(
@@ -21,21 +23,20 @@ def write_table(
     prepare: PrepareColumns,
     *,
     max_rows: int = MAX_DATA_ROWS,
-) -> list[str]:
-    """Write `lines` data lines under `headers` on `base`, `base (2)`, ...; return sheet names.
+) -> list[TableRows]:
+    """Frame `lines` data lines under `headers` on `base`, `base (2)`, ...; return their rows.
 
-    Columns are prepared per sheet so that a huge table is never held twice in memory.
+    Each sheet gets its widths, frozen header row, filter and header now; its data rows are
+    written as XML when the workbook is saved (`sheetxml.save_workbook`).
     """
-    names = sheet_names(base, lines, max_rows)
-    for number, name in enumerate(names):
+    tables: list[TableRows] = []
+    for number, name in enumerate(sheet_names(base, lines, max_rows)):
         start = number * max_rows
         stop = min(start + max_rows, lines)
         ws = wb.create_sheet(name)
         columns = prepare(ws, start, stop)
-        widths = [estimate_width(h, col) for h, col in zip(headers, columns, strict=True)]
+        widths = [estimate_width(h, c.sample) for h, c in zip(headers, columns, strict=True)]
         frame_table(ws, headers, widths, stop - start)
         ws.append(header_cells(ws, headers))
-        append = ws.append
-        for row in zip(*columns, strict=True):
-            append(row)
-    return names
+        tables.append(TableRows(name, columns))
+    return tables

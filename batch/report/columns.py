@@ -1,0 +1,161 @@
+"""Table columns as cell XML, built once per distinct value.
+
+The big table sheets (Results, Problems) are written as XML by `sheetxml`, not cell by cell
+through openpyxl. A column is the XML of each distinct value's cell (everything after
+`<c r="B7`) and, per row, which of them it is. Values repeat a lot ("applied", "Webinar 500"),
+so each distinct value is cleaned, checked for a formula start and escaped once, with pyarrow,
+whatever the number of rows.
+
+Text cells are inline strings, as openpyxl's write-only mode writes them. Text that a
+spreadsheet could read as a formula gets the workbook's quotePrefix style: it is a string cell
+(never `<f>`) that stays text when edited in Excel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from batch.report.cells import (
+    FORMULA_PATTERN,
+    ILLEGAL_PATTERN,
+    MAX_CELL_CHARS,
+    WIDTH_SAMPLE,
+    clean_text,
+    looks_like_formula,
+)
+
+_FEW_ROWS: Final = 64  # columns this short are built value by value (the vector path costs ms)
+_TEXT: Final = pa.large_string()
+_ESCAPES: Final = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+
+
+@dataclass(frozen=True)
+class XmlColumn:
+    """One table column: each distinct value's cell XML (null: blank cell) and a code per row."""
+
+    cells: Any  # pyarrow large_string array; the XML after `<c r="A1`, e.g. ` t="n"><v>2</v></c>`
+    codes: np.ndarray[Any, np.dtype[np.int64]]  # per row, the index of its cell in `cells`
+    sample: list[object]  # the first values as written (None when blank), for the column width
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def block(self, start: int, stop: int) -> Any:
+        """The cell XML of rows [start, stop), as a pyarrow array (null for blank cells)."""
+        return self.cells.take(pa.array(self.codes[start:stop]))
+
+
+def literal(text: str) -> Any:
+    """A pyarrow string scalar that joins with the large_string arrays of this module."""
+    return pa.scalar(text, _TEXT)
+
+
+def quote_style(ws: WriteOnlyWorksheet) -> int:
+    """The workbook's style id of a quotePrefix text cell (registered if new)."""
+    cell = WriteOnlyCell(ws, "")
+    cell.quotePrefix = True
+    return int(cell.style_id)
+
+
+def escape(text: str) -> str:
+    """Text for an XML element: &, <, > escaped, CR as a reference (a parser drops a bare CR)."""
+    for char, entity in _ESCAPES:
+        if char in text:
+            text = text.replace(char, entity)
+    return text
+
+
+def text_cell_xml(text: str, style: int | None) -> str:
+    """The XML of a text cell after `<c r="A1`: an inline string, with its style if any."""
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    style_attr = "" if style is None else f's="{style}" '
+    return f'" {style_attr}t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
+def text_column(
+    values: pd.Series, *, quote: int, styles: Mapping[str, int] | None = None
+) -> XmlColumn:
+    """A text column: blanks empty, illegal characters gone, cut at Excel's limit, formulas text.
+
+    `quote` is the quotePrefix style id (see `quote_style`); `styles` gives exact values their
+    own style id (the coloured outcome cells).
+    """
+    styles = dict(styles or {})
+    if len(values) <= _FEW_ROWS:
+        return _short_text_column(values, quote, styles)
+    encoded = pc.dictionary_encode(pa.array(values.astype("string"), type=_TEXT))
+    text = encoded.dictionary
+    if pc.any(pc.match_substring_regex(text, ILLEGAL_PATTERN)).as_py():
+        text = pc.replace_substring_regex(text, ILLEGAL_PATTERN, "")
+    if pc.any(pc.greater(pc.utf8_length(text), MAX_CELL_CHARS)).as_py():
+        text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS)
+    escaped = text
+    for char, entity in _ESCAPES:
+        escaped = pc.replace_substring(escaped, char, entity)
+    style_attr = pc.if_else(
+        pc.match_substring_regex(text, FORMULA_PATTERN), literal(f'" s="{quote}" '), literal('" ')
+    )
+    if styles:
+        keys = list(styles)
+        attrs = pa.array([f'" s="{styles[k]}" ' for k in keys], type=_TEXT)
+        found = attrs.take(pc.index_in(text, value_set=pa.array(keys, type=_TEXT)))
+        style_attr = pc.if_else(pc.is_null(found), style_attr, found)
+    space = pc.if_else(
+        pc.equal(text, pc.utf8_trim_whitespace(text)), literal(""), literal(' xml:space="preserve"')
+    )
+    cells = pc.binary_join_element_wise(
+        style_attr, literal('t="inlineStr"><is><t'), space, literal(">"), escaped,
+        literal("</t></is></c>"), literal(""),
+    )  # fmt: skip
+    blank = pc.equal(text, literal(""))
+    cells = pc.if_else(blank, pa.nulls(len(cells), _TEXT), cells)
+    written = pc.if_else(blank, pa.nulls(len(text), _TEXT), text)
+    return _column(encoded.indices, cells, written)
+
+
+def _short_text_column(values: pd.Series, quote: int, styles: dict[str, int]) -> XmlColumn:
+    """`text_column` value by value: a file of thousands of columns and a few rows."""
+    cells: list[str | None] = []
+    written: list[object] = []
+    for value in values.astype("string").tolist():
+        text = clean_text(value) if isinstance(value, str) else ""
+        if text == "":
+            cells.append(None)
+            written.append(None)
+            continue
+        style = quote if looks_like_formula(text) else styles.get(text)
+        cells.append(text_cell_xml(text, style))
+        written.append(text)
+    codes = np.arange(len(cells) + 1, dtype=np.int64)[:-1]
+    return XmlColumn(pa.array([*cells, None], type=_TEXT), codes, written[:WIDTH_SAMPLE])
+
+
+def int_column(values: pd.Series) -> XmlColumn:
+    """A whole-number column: numbers as `<v>`, missing values blank."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
+    encoded = pc.dictionary_encode(pa.array(numbers, type=pa.int64()))
+    digits = pc.cast(encoded.dictionary, _TEXT)
+    cells = pc.binary_join_element_wise(
+        literal('" t="n"><v>'), digits, literal("</v></c>"), literal("")
+    )
+    return _column(encoded.indices, cells, encoded.dictionary)
+
+
+def _column(indices: Any, cells: Any, written: Any) -> XmlColumn:
+    """An XmlColumn from dictionary indices (null: blank) over `cells`, plus a blank slot."""
+    blank = len(cells)
+    codes = pc.fill_null(pc.cast(indices, pa.int64()), blank).to_numpy(zero_copy_only=False)
+    cells = pa.concat_arrays([cells, pa.nulls(1, cells.type)])
+    sample = pa.concat_arrays([written, pa.nulls(1, written.type)]).take(
+        pa.array(codes[:WIDTH_SAMPLE])
+    )
+    return XmlColumn(cells, codes.astype(np.int64, copy=False), sample.to_pylist())
