@@ -636,11 +636,14 @@ DANGEROUS = (
 )  # fmt: skip
 
 
-def test_no_input_text_becomes_a_formula(tmp_path: Path) -> None:
-    """Input text starting with = + - @ tab CR or a full-width = stays text in every sheet."""
-    rows = [(f"{d}@example.com", "Licensed", d, "", d, d, d) for d in DANGEROUS]
+@pytest.mark.parametrize("copies", [1, 10], ids=["few-rows", "many-rows"])
+def test_no_input_text_becomes_a_formula(tmp_path: Path, copies: int) -> None:
+    """Input text starting with = + - @ tab CR or a full-width = stays text in every sheet,
+    whether the table is short (built value by value) or long (built per distinct value)."""
+    many = DANGEROUS * copies
+    rows = [(f"{d}@example.com", "Licensed", d, "", d, d, d) for d in many]
     lines = [(n + 2, f"{d}@example.com", d, "assign", "invalid", "unknown-license", d, n, "base",
-              "") for n, d in enumerate(DANGEROUS)]  # fmt: skip
+              "") for n, d in enumerate(many)]  # fmt: skip
     lines.append((None, "=evil()", "Licensed", "remove", "failed", "api-error", "=1", None,
                   "base", "Licensed"))  # fmt: skip
     run = run_info(loaded_file(rows), user="=cmd|' /C calc'!A0", notes=("=note",))
@@ -657,8 +660,13 @@ def test_no_input_text_becomes_a_formula(tmp_path: Path) -> None:
     messages = [wb["Results"].cell(n + 2, 7) for n in range(len(DANGEROUS))]
     assert all(cell.quotePrefix for cell in messages)  # stays text when edited in Excel
     assert "=cmd|' /C calc'!A0" in texts
+    cells = [wb["Results"].cell(n + 2, 7) for n in range(len(many))]
+    assert [cell.value for cell in cells] == list(many)
+    assert all(cell.quotePrefix and cell.data_type == "s" for cell in cells)
+    notes = [wb["Problems"].cell(n + 2, 7).value for n in range(len(many))]
+    assert notes == list(many)
     results = pd.read_excel(path, sheet_name="Results", dtype=str, engine="calamine")
-    assert results["Message"].tolist()[: len(DANGEROUS)] == list(DANGEROUS)
+    assert results["Message"].tolist()[: len(many)] == list(many)
 
 
 def test_control_characters_are_dropped(tmp_path: Path) -> None:
@@ -694,3 +702,87 @@ def test_results_overflow(
     assert emails == [f"u{n}@example.com" for n in range(lines)]
     assert all(sheet_rows(path, n)[0][0] == "Row" for n in sheets)
     assert names[: 1 + len(sheets)] == ["Summary", *sheets]
+
+
+# ---------------------------------------------------------------------------------------------
+# The streamed table rows: what a reader finds in them, short tables and long ones alike
+
+TRICKY_TEXTS = (
+    ("xml-specials", "a & b <c> \"q\" 'q' ]]>", "a & b <c> \"q\" 'q' ]]>"),
+    ("entity-stays-literal", "&amp; &#13;", "&amp; &#13;"),
+    ("padded", "  padded  ", "  padded  "),
+    ("newline", "two\nlines", "two\nlines"),
+    ("crlf", "a\r\nb", "a\r\nb"),
+    ("inner-tab", "a\tb", "a\tb"),
+    ("unicode", "Zoë ✓ 日本語 😀", "Zoë ✓ 日本語 😀"),
+    ("control-chars", "a\x00b\x1fc\x0b", "abc"),
+    ("only-control", "\x01\x02", None),
+    ("too-long", "é" * 40_000, "é" * 32_767),
+    ("number-like", "00123", "00123"),
+    ("excel-escape-lookalike", "a_x0041_b_x0042_x0043_", "a_x0041_b_x0042_x0043_"),
+)
+
+
+@pytest.mark.parametrize("copies", [1, 70], ids=["few-rows", "many-rows"])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [pytest.param(text, expected, id=name) for name, text, expected in TRICKY_TEXTS],
+)
+def test_text_reads_back_as_written(
+    tmp_path: Path, text: str, expected: str | None, copies: int
+) -> None:
+    """Message and carried-through cells read back (openpyxl and calamine) as the input text,
+    cleaned of what Excel cannot hold, as string cells, in Results and Problems."""
+    rows = [(f"u{n}@example.com", "Licensed", "", "", "", "", text) for n in range(copies)]
+    lines = [(n + 2, f"u{n}@example.com", "Licensed", "assign", "invalid", "conflict", text, n,
+              "base", "") for n in range(copies)]  # fmt: skip
+    path = write_report(tmp_path / "r.xlsx", run_info(loaded_file(rows)), result_lines(lines))
+    book = CalamineWorkbook.from_path(str(path))
+    for sheet, column in (("Results", 6), ("Results", 7), ("Problems", 6)):
+        table = book.get_sheet_by_name(sheet).to_python()
+        assert [r[column] for r in table[1:]] == [expected or ""] * copies, (sheet, column)
+    if "_x" in text:
+        return  # openpyxl does not decode Excel's _xHHHH_ escapes as Excel and calamine do
+    wb = openpyxl.load_workbook(path)
+    for sheet, column in (("Results", 7), ("Results", 8), ("Problems", 7)):
+        cells = [wb[sheet].cell(n + 2, column) for n in range(copies)]
+        assert [c.value for c in cells] == [expected] * copies, (sheet, column)
+        assert {c.data_type for c in cells} == {"s" if expected is not None else "n"}
+
+
+def test_outcome_colours_in_a_long_table(tmp_path: Path) -> None:
+    """In a table of many lines each outcome cell still has its colour and no other is coloured."""
+    outcomes = [OUTCOMES[n % len(OUTCOMES)] for n in range(140)]
+    lines = [(2, f"u{n}@example.com", "Licensed", "assign", o, "", "", n, "base", "")
+             for n, o in enumerate(outcomes)]  # fmt: skip
+    path = write_report(tmp_path / "r.xlsx", run_info(loaded_file(WIDE_ROWS)), result_lines(lines))
+    ws = openpyxl.load_workbook(path)["Results"]
+    colours = {"applied": "A9D08E", "unchanged": "D9D9D9", "planned": "9BC2E6", "valid": "E2EFDA",
+               "invalid": "F4B183", "failed": "FF7C80", "skipped": "FFE699"}  # fmt: skip
+    assert [ws.cell(n + 2, 5).value for n in range(len(outcomes))] == outcomes
+    assert [ws.cell(n + 2, 5).fill.fgColor.rgb for n in range(len(outcomes))] == [
+        "00" + colours[o] for o in outcomes
+    ]
+    assert {ws.cell(n + 2, c).fill.fill_type for n in range(len(outcomes)) for c in (1, 2, 3)} == {
+        None
+    }
+
+
+def test_long_table_over_several_blocks_and_sheets(tmp_path: Path) -> None:
+    """25,000 lines on sheets of 12,000 rows: every line once, in order, Row a number, and each
+    sheet's filter covers exactly its rows."""
+    count = 25_000
+    lines = [(n + 2, f"u{n}@example.com", "Licensed", "assign", "applied", "", "", n, "base", "")
+             for n in range(count)]  # fmt: skip
+    run = run_info(loaded_file(WIDE_ROWS))
+    path = write_report(tmp_path / "r.xlsx", run, result_lines(lines), max_rows=12_000)
+    book = CalamineWorkbook.from_path(str(path))
+    names = ["Results", "Results (2)", "Results (3)"]
+    assert book.sheet_names[:4] == ["Summary", *names]
+    tables = [book.get_sheet_by_name(name).to_python() for name in names]
+    assert [len(t) - 1 for t in tables] == [12_000, 12_000, 1_000]
+    data = [row for table in tables for row in table[1:]]
+    assert [row[1] for row in data] == [f"u{n}@example.com" for n in range(count)]
+    assert [row[0] for row in data] == [float(n + 2) for n in range(count)]
+    wb = openpyxl.load_workbook(path)
+    assert [wb[n].auto_filter.ref for n in names] == ["A1:H12001", "A1:H12001", "A1:H1001"]

@@ -13,6 +13,7 @@ spreadsheet could read as a formula gets the workbook's quotePrefix style: it is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -31,11 +32,15 @@ from batch.report.cells import (
     WIDTH_SAMPLE,
     clean_text,
     looks_like_formula,
+    outcome_styles,
 )
 
 _FEW_ROWS: Final = 64  # columns this short are built value by value (the vector path costs ms)
 _TEXT: Final = pa.large_string()
 _ESCAPES: Final = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+# Excel reads `_x0041_` in a cell's text as "A": such an underscore is written as `_x005F_`.
+_EXCEL_ESCAPE: Final = "_x[0-9A-Fa-f]{4}_"
+_EXCEL_ESCAPE_RE: Final = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,9 @@ class XmlColumn:
     def __len__(self) -> int:
         return len(self.codes)
 
-    def block(self, start: int, stop: int) -> Any:
-        """The cell XML of rows [start, stop), as a pyarrow array (null for blank cells)."""
-        return self.cells.take(pa.array(self.codes[start:stop]))
+    def block(self) -> Any:
+        """Each row's cell XML, as a pyarrow array (null for blank cells)."""
+        return self.cells.take(pa.array(self.codes))
 
 
 def literal(text: str) -> Any:
@@ -59,18 +64,29 @@ def literal(text: str) -> Any:
     return pa.scalar(text, _TEXT)
 
 
-def quote_style(ws: WriteOnlyWorksheet) -> int:
-    """The workbook's style id of a quotePrefix text cell (registered if new)."""
+@dataclass(frozen=True)
+class CellStyles:
+    """The workbook's style ids of table cells, registered before the workbook is saved."""
+
+    quote: int  # quotePrefix text: input that a spreadsheet could read as a formula
+    outcomes: Mapping[str, int]  # each outcome's coloured cell
+
+
+def cell_styles(ws: WriteOnlyWorksheet) -> CellStyles:
+    """Register the table cells' styles in `ws`'s workbook (once; then found) and name their ids."""
     cell = WriteOnlyCell(ws, "")
     cell.quotePrefix = True
-    return int(cell.style_id)
+    return CellStyles(quote=int(cell.style_id), outcomes=outcome_styles(ws))
 
 
 def escape(text: str) -> str:
-    """Text for an XML element: &, <, > escaped, CR as a reference (a parser drops a bare CR)."""
+    """Text for a cell's XML: &, <, > escaped, CR as a reference (a parser reads a bare CR as
+    LF), and an underscore that Excel would take for the start of `_xHHHH_` as `_x005F_`."""
     for char, entity in _ESCAPES:
         if char in text:
             text = text.replace(char, entity)
+    if "_x" in text:
+        text = _EXCEL_ESCAPE_RE.sub("_x005F_", text)
     return text
 
 
@@ -86,7 +102,7 @@ def text_column(
 ) -> XmlColumn:
     """A text column: blanks empty, illegal characters gone, cut at Excel's limit, formulas text.
 
-    `quote` is the quotePrefix style id (see `quote_style`); `styles` gives exact values their
+    `quote` is the quotePrefix style id (`CellStyles.quote`); `styles` gives exact values their
     own style id (the coloured outcome cells).
     """
     styles = dict(styles or {})
@@ -101,6 +117,12 @@ def text_column(
     escaped = text
     for char, entity in _ESCAPES:
         escaped = pc.replace_substring(escaped, char, entity)
+    lookalike = pc.match_substring_regex(text, _EXCEL_ESCAPE)
+    if pc.any(lookalike).as_py():  # rare, and RE2 has no lookahead: these one by one
+        rare = pc.filter(text, lookalike).to_pylist()
+        escaped = pc.replace_with_mask(
+            escaped, lookalike, pa.array([escape(t) for t in rare], type=_TEXT)
+        )
     style_attr = pc.if_else(
         pc.match_substring_regex(text, FORMULA_PATTERN), literal(f'" s="{quote}" '), literal('" ')
     )

@@ -15,11 +15,10 @@ from typing import Final
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from batch.model import RunInfo
 from batch.report.cells import MAX_DATA_ROWS
-from batch.report.columns import XmlColumn, quote_style, text_column
+from batch.report.columns import CellStyles, XmlColumn, text_column
 from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
 from batch.vocabulary import PROBLEM_OUTCOMES, WIDE_FIELDS, Action, Kind
@@ -127,9 +126,8 @@ def write_problems(
     table = problems_table(run, results)
     headers = [str(c) for c in table.columns]
 
-    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[XmlColumn]:
+    def prepare(styles: CellStyles, start: int, stop: int) -> Sequence[XmlColumn]:
         part = table.iloc[start:stop]
-        quote = quote_style(ws)
-        return [text_column(part.iloc[:, n], quote=quote) for n in range(len(headers))]
+        return [text_column(part.iloc[:, n], quote=styles.quote) for n in range(len(headers))]
 
     return write_table(wb, PROBLEMS_SHEET, headers, len(table), prepare, max_rows=max_rows)

@@ -8,11 +8,10 @@ from typing import Final
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from batch.model import RunInfo
-from batch.report.cells import MAX_DATA_ROWS, outcome_styles
-from batch.report.columns import XmlColumn, int_column, quote_style, text_column
+from batch.report.cells import MAX_DATA_ROWS
+from batch.report.columns import CellStyles, XmlColumn, int_column, text_column
 from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
 
@@ -51,15 +50,15 @@ def write_results(
     headers = result_headers(run, results)
     with_mark = headers[-1] == DONE_EARLIER_HEADER
 
-    def prepare(ws: WriteOnlyWorksheet, start: int, stop: int) -> Sequence[XmlColumn]:
+    def prepare(styles: CellStyles, start: int, stop: int) -> Sequence[XmlColumn]:
         part = results.iloc[start:stop]
-        quote = quote_style(ws)
+        quote = styles.quote
         columns = [
             int_column(part["row"]),
             text_column(part["email"], quote=quote),
             text_column(part["license"], quote=quote),
             text_column(part["action"], quote=quote),
-            text_column(part["outcome"], quote=quote, styles=outcome_styles(ws)),
+            text_column(part["outcome"], quote=quote, styles=styles.outcomes),
             text_column(part["code"], quote=quote),
             text_column(part["message"], quote=quote),
         ]

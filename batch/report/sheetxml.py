@@ -4,16 +4,18 @@ openpyxl writes the whole workbook (styles, Summary, chart, Seats, Chargeback) a
 table sheet, its frame: widths, frozen header, filter over the real range, print setup and the
 header row. Its per-cell writer costs ~8 µs a cell, so the data rows are not given to it: when
 the workbook is saved, each table sheet's part is copied into the final zip with the rows
-written before `</sheetData>`, block by block, from the columns' cell XML (`columns`).
+written before `</sheetData>`, a block of lines at a time: the block's columns are prepared
+(`columns`: cell XML per distinct value), joined into `<row>` elements with pyarrow and written
+to the zip entry, so memory stays that of one block whatever the table's size.
 
-    save_workbook(wb, path, [TableRows("Results", columns), ...])
+    save_workbook(wb, path, [TableRows("Results", 0, n, 8, prepare), ...])
 """
 
 from __future__ import annotations
 
 import io
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
@@ -28,8 +30,8 @@ from openpyxl.utils import get_column_letter
 from batch.report.columns import XmlColumn, literal
 
 COMPRESS_LEVEL: Final = 1  # deflate level: 1 is ~3x faster than 6 for a few % more bytes
-BLOCK_ROWS: Final = 10_000  # rows built and written at a time
-BLOCK_BYTES: Final = 64 * 1024 * 1024  # ... fewer when rows are long (a wide file's Problems)
+BLOCK_ROWS: Final = 10_000  # lines prepared and written at a time
+BLOCK_CELLS: Final = 200_000  # ... fewer when the table is wide (a wide file's Problems)
 FIRST_DATA_ROW: Final = 2  # under the header row
 
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -39,15 +41,18 @@ _REL_ID: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relatio
 
 @dataclass(frozen=True)
 class TableRows:
-    """The data rows of one table sheet, written under its header row when the book is saved."""
+    """The data lines [start, stop) of one table sheet, written under its header row on save."""
 
     title: str
-    columns: Sequence[XmlColumn]
+    start: int
+    stop: int
+    width: int  # number of columns
+    prepare: Callable[[int, int], Sequence[XmlColumn]]  # the columns of lines [a, b)
 
     @property
     def rows(self) -> int:
         """Number of data rows."""
-        return len(self.columns[0]) if self.columns else 0
+        return self.stop - self.start
 
 
 def save_workbook(
@@ -73,44 +78,28 @@ def save_workbook(
                 end = data.rindex(b"</sheetData>")
                 with out.open(info.filename, "w", force_zip64=True) as stream:
                     stream.write(data[:end])
-                    write_rows(stream, table.columns)
+                    write_rows(stream, table)
                     stream.write(data[end:])
 
 
-def write_rows(stream: IO[bytes], columns: Sequence[XmlColumn]) -> None:
-    """Write the `<row>` elements of the columns' rows, from sheet row 2 on."""
-    for chunk in row_blocks(columns):
-        stream.write(chunk)
-
-
-def row_blocks(columns: Sequence[XmlColumn]) -> Iterator[memoryview]:
-    """The rows' XML, a block of rows at a time (the bytes of one pyarrow string buffer)."""
-    if not columns:
-        return
-    lines = len(columns[0])
-    letters = [literal(f'<c r="{get_column_letter(n)}') for n in range(1, len(columns) + 1)]
-    step = _block_rows(columns)
-    for start in range(0, lines, step):
-        stop = min(start + step, lines)
-        numbers = np.arange(start + FIRST_DATA_ROW, stop + FIRST_DATA_ROW, dtype=np.int64)
+def write_rows(stream: IO[bytes], table: TableRows) -> None:
+    """Write the table's `<row>` elements, from sheet row 2 on, a block of lines at a time."""
+    letters = [literal(f'<c r="{get_column_letter(n)}') for n in range(1, table.width + 1)]
+    step = max(1, min(BLOCK_ROWS, BLOCK_CELLS // max(table.width, 1)))
+    for start in range(table.start, table.stop, step):
+        stop = min(start + step, table.stop)
+        first = start - table.start + FIRST_DATA_ROW
+        numbers = np.arange(first, first + stop - start, dtype=np.int64)
         row_numbers = pc.cast(pa.array(numbers), pa.large_string())
         cells = [
-            pc.binary_join_element_wise(letter, row_numbers, column.block(start, stop), literal(""))
-            for letter, column in zip(letters, columns, strict=True)
+            pc.binary_join_element_wise(letter, row_numbers, column.block(), literal(""))
+            for letter, column in zip(letters, table.prepare(start, stop), strict=True)
         ]
         rows = pc.binary_join_element_wise(
             literal('<row r="'), row_numbers, literal('">'), *cells, literal("</row>"),
             literal(""), null_handling="replace",
         )  # fmt: skip
-        yield _joined(rows)
-
-
-def _block_rows(columns: Sequence[XmlColumn]) -> int:
-    """Rows per block: BLOCK_ROWS, fewer when the average row is long."""
-    row_bytes = 20 + sum(
-        8 + (pc.mean(pc.binary_length(column.cells)).as_py() or 0) for column in columns
-    )
-    return int(max(1, min(BLOCK_ROWS, BLOCK_BYTES // row_bytes)))
+        stream.write(_joined(rows))
 
 
 def _joined(strings: pa.Array) -> memoryview:

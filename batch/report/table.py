@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from openpyxl import Workbook
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from batch.report.cells import MAX_DATA_ROWS, estimate_width, frame_table, header_cells, sheet_names
-from batch.report.columns import XmlColumn
+from batch.report.cells import (
+    MAX_DATA_ROWS,
+    WIDTH_SAMPLE,
+    estimate_width,
+    frame_table,
+    header_cells,
+    sheet_names,
+)
+from batch.report.columns import CellStyles, XmlColumn, cell_styles
 from batch.report.sheetxml import TableRows
 
-# Makes the columns of data lines [start, stop) for one sheet; `ws` registers the cell styles.
-PrepareColumns = Callable[[WriteOnlyWorksheet, int, int], Sequence[XmlColumn]]
+# Makes the columns of data lines [start, stop), with the workbook's style ids for their cells.
+PrepareColumns = Callable[[CellStyles, int, int], Sequence[XmlColumn]]
 
 
 def write_table(
@@ -26,17 +33,19 @@ def write_table(
 ) -> list[TableRows]:
     """Frame `lines` data lines under `headers` on `base`, `base (2)`, ...; return their rows.
 
-    Each sheet gets its widths, frozen header row, filter and header now; its data rows are
-    written as XML when the workbook is saved (`sheetxml.save_workbook`).
+    Each sheet gets its widths (from its first lines), frozen header row, filter and header
+    now. Its data rows are prepared block by block while the workbook is saved
+    (`sheetxml.save_workbook`), so a huge table is never held in memory as cells.
     """
     tables: list[TableRows] = []
     for number, name in enumerate(sheet_names(base, lines, max_rows)):
         start = number * max_rows
         stop = min(start + max_rows, lines)
         ws = wb.create_sheet(name)
-        columns = prepare(ws, start, stop)
-        widths = [estimate_width(h, c.sample) for h, c in zip(headers, columns, strict=True)]
+        styles = cell_styles(ws)
+        first = prepare(styles, start, min(stop, start + WIDTH_SAMPLE))
+        widths = [estimate_width(h, c.sample) for h, c in zip(headers, first, strict=True)]
         frame_table(ws, headers, widths, stop - start)
         ws.append(header_cells(ws, headers))
-        tables.append(TableRows(name, columns))
+        tables.append(TableRows(name, start, stop, len(headers), partial(prepare, styles)))
     return tables
