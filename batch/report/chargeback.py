@@ -27,7 +27,7 @@ from batch.report.cells import (
     styled,
 )
 from batch.report.labels import sort_labels
-from batch.report.state import Holdings, account_holdings, changing_lines, projected_holdings
+from batch.report.state import changing_lines, holding_table, projected_holdings
 from batch.vocabulary import UserType
 
 CHARGEBACK_SHEET: Final = "Chargeback"
@@ -43,35 +43,45 @@ PRICES_HINT: Final = (
 )
 
 
-def _file_groups(run: RunInfo, field: str) -> dict[str, str]:
+def _file_groups(run: RunInfo, field: str) -> pd.Series:
     """email -> the input file's cell of `field` (first row of the user), where filled."""
     header = run.file.fields.get(field)
     if header is None or header not in run.file.source.columns:
-        return {}
+        return pd.Series(dtype="string")
     requests = run.file.requests.drop_duplicates("email")
     requests = requests[requests["email"].astype(str) != ""]
     rows = pd.to_numeric(requests["row"], errors="coerce")
     known = rows.isin(run.file.source.index)
     values = run.file.source[header].reindex(rows[known].astype("int64").to_numpy())
-    emails = requests.loc[known, "email"].astype(str)
-    pairs = zip(emails, values.fillna("").astype(str), strict=True)
-    return {email: value.strip() for email, value in pairs if value.strip()}
+    values = values.astype("string").fillna("").str.strip()
+    emails = requests.loc[known, "email"].astype(str).to_numpy()
+    groups = pd.Series(values.to_numpy(), index=emails, dtype="string")
+    return groups[(groups != "").to_numpy()]
+
+
+def _account_groups(state: AccountSnapshot, field: str) -> pd.Series:
+    """email -> the account's department or cost centre of the user, where filled."""
+    attribute = "dept" if field == "department" else "cost_center"
+    values = [getattr(user, attribute).strip() for user in state.users.values()]
+    groups = pd.Series(values, index=list(state.users), dtype="string")
+    return groups[(groups != "").to_numpy()]
 
 
 def chargeback_table(
-    run: RunInfo, state: AccountSnapshot, holdings: Holdings, field: str
+    run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame, field: str
 ) -> pd.DataFrame:
-    """Licenses per group (rows) and label (columns) after the run, groups sorted, no totals."""
-    from_file = _file_groups(run, field)
-    attribute = "dept" if field == "department" else "cost_center"
-    records: list[tuple[str, str]] = []
-    for email, held in holdings.items():
-        user = state.users.get(email)
-        account_value = getattr(user, attribute) if user is not None else ""
-        group = from_file.get(email) or account_value.strip() or NO_GROUP
-        records.extend((group, label) for label in held.values() if label not in FREE_LABELS)
-    frame = pd.DataFrame(records, columns=["group", "label"])
-    table = pd.crosstab(frame["group"], frame["label"]) if records else pd.DataFrame()
+    """Licenses per group (rows) and label (columns) after the run, groups sorted, no totals.
+
+    A user's group is the input file's cell when the user is in the file, else the account's.
+    """
+    paid = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
+    from_file = paid["email"].map(_file_groups(run, field)).astype("string")
+    from_account = paid["email"].map(_account_groups(state, field)).astype("string")
+    group = from_file.fillna(from_account).fillna(NO_GROUP)
+    if paid.empty:
+        return pd.DataFrame()
+    table = pd.crosstab(group.to_numpy(), paid["label"].to_numpy())
+    table.index.name, table.columns.name = "group", "label"
     return table.reindex(columns=sort_labels(table.columns)).sort_index()
 
 
@@ -94,7 +104,7 @@ def write_chargeback(
         ws.append([styled(ws, OFFLINE_NOTE, font=NOTE_FONT)])
         return
     if after is not None:
-        holdings = account_holdings(after)
+        holdings = holding_table(after)
     else:
         assert before is not None
         holdings = projected_holdings(before, changing_lines(results))

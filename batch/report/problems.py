@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
@@ -61,6 +62,22 @@ def _line_columns(run: RunInfo, lines: pd.DataFrame) -> pd.Series:
     return columns.astype(object).where(columns.notna(), fallback.astype(object))
 
 
+def _row_reasons(lines: pd.DataFrame) -> pd.Series:
+    """Each row's distinct reasons in line order, joined with "; "; indexed by row, sorted."""
+    rows = lines["row"].to_numpy(dtype=np.int64)
+    if len(rows) == 0:
+        return pd.Series([], index=pd.Index([], dtype=np.int64), dtype=object)
+    order = np.argsort(rows, kind="stable")
+    rows = rows[order]
+    reasons = lines["reason"].astype(object).to_numpy()[order]
+    starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    stops = np.r_[starts[1:], len(rows)]
+    joined = reasons[starts]
+    for n in np.flatnonzero(stops - starts > 1):  # most rows have one problem line
+        joined[n] = "; ".join(dict.fromkeys(reasons[starts[n] : stops[n]]))
+    return pd.Series(joined, index=rows[starts], dtype=object)
+
+
 def problems_table(run: RunInfo, results: pd.DataFrame) -> pd.DataFrame:
     """The Problems sheet as a table of text: the input's headers plus Reason."""
     source = run.file.source
@@ -72,12 +89,16 @@ def problems_table(run: RunInfo, results: pd.DataFrame) -> pd.DataFrame:
     in_file = lines.loc[rows.notna() & rows.isin(source.index)]
     in_file = in_file.assign(row=rows[in_file.index].astype("int64"))
 
-    distinct = in_file.drop_duplicates(["row", "reason"])
-    reason = distinct.groupby("row", sort=True)["reason"].agg("; ".join)
-    # copy(): one block, so adding Reason to a file of thousands of columns warns of nothing
-    table = source.loc[reason.index].astype(object).fillna("").copy()
+    reason = _row_reasons(in_file)
+    table = source.loc[reason.index].astype("string").fillna("")
     table.columns = [str(c) for c in table.columns]
-    table[REASON_HEADER] = reason.to_numpy()
+    # concat, not table[REASON_HEADER] = ...: a file of thousands of columns is as many blocks,
+    # and inserting into it warns of fragmentation
+    reason_column = pd.Series(reason.to_numpy(), index=table.index, name=REASON_HEADER)
+    table = pd.concat(
+        [table.drop(columns=REASON_HEADER, errors="ignore"), reason_column.astype("string")],
+        axis=1,
+    )
 
     if run.file.layout == "wide":
         kept = _line_columns(run, in_file)

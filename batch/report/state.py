@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from batch.model import AccountSnapshot, AccountUser, SeatKey
+from batch.model import AccountSnapshot, SeatKey
 from batch.report.labels import seat_key
 from batch.vocabulary import ADDONS, Action, Kind, Outcome, UserType, license_label
 
-Holdings = dict[str, dict[str, str]]  # email -> kind value -> license label
+_CHANGE_COLUMNS = ("email", "kind", "license", "action", "previous")
 
 
 def changing_lines(results: pd.DataFrame) -> pd.DataFrame:
@@ -22,7 +24,8 @@ def changing_lines(results: pd.DataFrame) -> pd.DataFrame:
     mask &= results["action"].astype("string").isin(moves)
     if "done_earlier" in results.columns:
         mask &= ~results["done_earlier"].fillna(False).astype(bool)
-    return results.loc[mask.astype(bool)]
+    wanted = [c for c in _CHANGE_COLUMNS if c in results.columns]  # not a copy of every column
+    return results.loc[mask.astype(bool).to_numpy(), wanted]
 
 
 @dataclass(frozen=True)
@@ -59,39 +62,60 @@ def seat_moves(lines: pd.DataFrame) -> SeatMoves:
     return SeatMoves(freed, granted)
 
 
-def holdings_of(user: AccountUser) -> dict[str, str]:
-    """What one account user holds, as license labels per kind."""
-    held: dict[str, str] = {}
-    if user.type is not None:
-        held[Kind.BASE.value] = str(user.type)
-    for kind in ADDONS:
-        size = user.addon(kind)
-        if size is not None:
-            held[kind.value] = license_label(kind, size=size)
-    return held
+def holding_table(snapshot: AccountSnapshot) -> pd.DataFrame:
+    """Every user's licenses in a snapshot: one row per email and kind held, with its label."""
+    emails: list[str] = []
+    kinds: list[str] = []
+    labels: list[str] = []
+    base = {t: str(t) for t in UserType}
+    addon_labels: dict[tuple[Kind, int], str] = {}
+    for email, user in snapshot.users.items():
+        if user.type is not None:
+            emails.append(email)
+            kinds.append(Kind.BASE.value)
+            labels.append(base[user.type])
+        for kind in ADDONS:
+            size = user.addon(kind)
+            if size is not None:
+                emails.append(email)
+                kinds.append(kind.value)
+                key = (kind, size)
+                if key not in addon_labels:
+                    addon_labels[key] = license_label(kind, size=size)
+                labels.append(addon_labels[key])
+    return pd.DataFrame({"email": emails, "kind": kinds, "label": labels}, dtype="string")
 
 
-def account_holdings(snapshot: AccountSnapshot) -> Holdings:
-    """Every user's licenses in a snapshot."""
-    return {email: holdings_of(user) for email, user in snapshot.users.items()}
+def projected_holdings(before: AccountSnapshot, lines: pd.DataFrame) -> pd.DataFrame:
+    """`holding_table` of the account after `lines` (planned or applied) on top of `before`.
+
+    Each line sets (or, a removal, clears) one user's license of one kind, so the last line of
+    each user and kind decides; a removed user type leaves the user Basic.
+    """
+    held = holding_table(before)
+    kinds = [k.value for k in Kind]
+    # (user, kind) as one integer key: numpy sorts these where string keys would be hashed
+    everyone = pd.concat([held["email"], lines["email"].astype("string")])
+    emails = pd.factorize(everyone, use_na_sentinel=False)[0].astype(np.int64)
+    span = len(kinds) + 1
+    held_keys = emails[: len(held)] * span + _kind_codes(held["kind"], kinds)
+    line_keys = emails[len(held) :] * span + _kind_codes(lines["kind"], kinds)
+    _, from_end = np.unique(line_keys[::-1], return_index=True)
+    last = lines.iloc[np.sort(len(line_keys) - 1 - from_end)]
+    removed = (last["action"].astype("string") == str(Action.REMOVE)).to_numpy()
+    is_base = (last["kind"].astype("string") == Kind.BASE.value).to_numpy()
+    label = last["license"].astype("string").to_numpy(dtype=object)
+    label[removed & is_base] = str(UserType.BASIC)  # a removed user type leaves Basic
+    label[removed & ~is_base] = None  # a removed add-on is not held
+    kept = held.loc[~np.isin(held_keys, line_keys)]
+    now = pd.DataFrame(
+        {"email": last["email"].to_numpy(), "kind": last["kind"].to_numpy(), "label": label},
+        dtype="string",
+    )
+    return pd.concat([kept, now.loc[now["label"].notna().to_numpy()]], ignore_index=True)
 
 
-def projected_holdings(before: AccountSnapshot, lines: pd.DataFrame) -> Holdings:
-    """The account after `lines` (planned or applied) on top of `before`."""
-    held = account_holdings(before)
-    for email, kind, label, action in zip(
-        lines["email"].astype(str),
-        lines["kind"].astype(str),
-        lines["license"].astype(str),
-        lines["action"].astype(str),
-        strict=True,
-    ):
-        user = held.setdefault(email, {})
-        if action == Action.REMOVE:
-            if kind == Kind.BASE:
-                user[kind] = str(UserType.BASIC)
-            else:
-                user.pop(kind, None)
-        else:
-            user[kind] = label
-    return held
+def _kind_codes(kinds: pd.Series, order: list[str]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """1 + each kind's position in `order`; 0 for a kind not in it."""
+    codes = pd.Categorical(kinds.astype("string"), categories=order).codes
+    return np.asarray(codes, dtype=np.int64) + 1
