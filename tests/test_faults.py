@@ -92,7 +92,7 @@ CASES = [
     ),
     Case("slow-answers", 13, Faults(slow_rate=0.08, slow_s=1.5, seed=13), timeout_s=1.0),
     Case("dropped-connections", 14, Faults(drop_rate=0.1, seed=14)),
-    Case("token-expiring", 15, Faults(token_ttl_s=0.4, seed=15)),
+    Case("token-expiring", 15, Faults(token_ttl_s=0.15, seed=15)),
     Case("token-revoked", 16, Faults(seed=16), triggers=((1, "revoke"), (3, "revoke"))),
     Case("sandbox-restarted", 17, Faults(drop_rate=0.02, seed=17), triggers=((2, "restart"),)),
 ]

@@ -68,11 +68,21 @@ class Pacer:
         return 1.0 / (self.limit * self.share)
 
     def reserve(self) -> float:
-        """Claim the next start slot; returns how long to wait for it (0 when it is now)."""
+        """Claim the next start slot; returns how long to wait for it (0 when it is now).
+
+        A slot missed by a late caller (a stalled event loop, a slow answer in a chain of
+        pages) may still be used for up to `(1 - share)` of a second: over any second the
+        starts stay within the limit, and a stall does not cost the run its pace for good.
+        """
         now = self._clock()
-        slot = max(now, self._next)
+        slot = max(now - self.catch_up, self._next)
         self._next = slot + self.interval
-        return slot - now
+        return max(slot - now, 0.0)
+
+    @property
+    def catch_up(self) -> float:
+        """How far (seconds) the pacer may fall behind to recover missed slots."""
+        return max(1.0 - self.share, 0.0)
 
     async def wait(self) -> None:
         """Wait for this request's start slot."""
