@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Literal
 
 import orjson
 
+from batch.planning import Operation
 from batch.settings import DEFAULT_JOURNAL_PATH
 
 OpState = Literal["pending", "sent", "applied", "failed", "skipped", "unknown"]
@@ -69,23 +70,6 @@ CREATE TABLE IF NOT EXISTS ops (
 """
 
 
-class JournalOperation(Protocol):
-    """What the journal reads of a planned operation (batch.planning.Operation has it all)."""
-
-    @property
-    def op_id(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def user_type(self) -> Any: ...
-    @property
-    def addons(self) -> Mapping[Any, int | None]: ...
-    @property
-    def requests(self) -> Sequence[int]: ...
-
-
 @dataclass(frozen=True)
 class InterruptedRun:
     """An earlier run of the same file that did not finish, and what it left unanswered."""
@@ -101,7 +85,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _payload(op: JournalOperation) -> bytes:
+def _payload(op: Operation) -> bytes:
     """The operation's change as JSON: the user type and/or the add-on sizes (None = remove)."""
     user_type = op.user_type
     addons = {str(kind): size for kind, size in op.addons.items()}
@@ -159,7 +143,7 @@ class Journal:
         assert cursor.lastrowid is not None
         return cursor.lastrowid
 
-    def record_plan(self, run_id: int, operations: Iterable[JournalOperation]) -> None:
+    def record_plan(self, run_id: int, operations: Iterable[Operation]) -> None:
         """Record every planned operation of a run as `pending`, in one transaction."""
         now = _now()
         self._write(

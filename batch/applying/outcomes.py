@@ -6,13 +6,14 @@ outcome. Nothing here talks to Zoom or the journal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Final, Literal, Protocol
+from typing import Final, Literal
 
 import pandas as pd
 
 from batch.loading.requests import normalise_emails
+from batch.planning import Operation
 from batch.vocabulary import Kind, Outcome, UserType
 
 OpState = Literal["pending", "sent", "applied", "failed", "skipped", "unknown"]
@@ -31,19 +32,6 @@ _OUTCOME_OF_STATE: Final[dict[str, Outcome]] = {
 }
 
 
-class OperationLike(Protocol):
-    """What the helpers read of a planned operation (batch.planning.Operation)."""
-
-    @property
-    def op_id(self) -> str: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def user_type(self) -> UserType | None: ...
-    @property
-    def requests(self) -> Sequence[int]: ...
-
-
 def op_id_for(email: str, kind: str) -> str:
     """The stable id of the operation that decides a line: `<email>|type` or `<email>|addons`.
 
@@ -57,7 +45,7 @@ def op_id_for(email: str, kind: str) -> str:
     return f"{email}|{category}"
 
 
-def dependency_message(operation: OperationLike, row: int | None) -> str:
+def dependency_message(operation: Operation, row: int | None) -> str:
     """Why an add-on operation was not attempted: its user's base license change failed."""
     where = f" on row {row}" if row is not None else ""
     user_type = operation.user_type
@@ -77,7 +65,7 @@ def rows_by_request(results: pd.DataFrame) -> dict[int, int | None]:
 
 def apply_answers(
     results: pd.DataFrame,
-    operations: Iterable[OperationLike],
+    operations: Iterable[Operation],
     answers: Mapping[str, Answer],
 ) -> pd.DataFrame:
     """A copy of `results` where each planned line takes the outcome of its operation's answer.

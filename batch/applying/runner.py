@@ -36,6 +36,7 @@ from batch.applying.outcomes import (
 )
 from batch.errors import BatchError
 from batch.journal import Journal
+from batch.planning import Operation, Plan
 from batch.vocabulary import Code, Kind, UserType
 
 logger = logging.getLogger(__name__)
@@ -48,38 +49,6 @@ CHUNKS_IN_FLIGHT: Final = 2
 MAX_IN_FLIGHT: Final = 48
 # Phases whose operations free seats: everything after them waits for them to finish.
 SEAT_FREEING_PHASES: Final = frozenset({0})
-
-
-class Operation(Protocol):
-    """A planned change of one user (batch.planning.Operation)."""
-
-    @property
-    def op_id(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def user_id(self) -> str | None: ...
-    @property
-    def category(self) -> str: ...
-    @property
-    def user_type(self) -> UserType | None: ...
-    @property
-    def addons(self) -> Mapping[Kind, int | None]: ...
-    @property
-    def phase(self) -> int: ...
-    @property
-    def depends_on(self) -> str | None: ...
-    @property
-    def requests(self) -> Sequence[int]: ...
-
-
-class Plan(Protocol):
-    """The planner's output (batch.planning.Plan)."""
-
-    @property
-    def results(self) -> pd.DataFrame: ...
-    @property
-    def operations(self) -> Sequence[Operation]: ...
 
 
 class Client(Protocol):
