@@ -82,11 +82,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from batch.errors import ConfigError
 from batch.settings import (
-    DEFAULT_API_URL,
     DEFAULT_CONFIG_PATH,
     ENV_ACCOUNT_ID,
     ENV_CLIENT_ID,
@@ -96,6 +95,7 @@ from batch.settings import (
     MailSettings,
     Secret,
     Settings,
+    oauth_url_beside,
 )
 from batch.vocabulary import ADDON_SIZES, ADDONS, Kind, Mode, UserType, license_label, word_key
 
@@ -417,16 +417,6 @@ def _with_credentials(settings: Settings, zoom: dict[str, Any], env: Mapping[str
     return replace(settings, credentials=credentials)
 
 
-def _oauth_beside(api_url: str | None) -> str | None:
-    """The token endpoint of another API host (a served sandbox), as `--api-url` gives it.
-
-    Without it a config naming only `api_url` would ask zoom.us for its token.
-    """
-    if not api_url or api_url == DEFAULT_API_URL:
-        return None
-    return urljoin(api_url, "/oauth/token")
-
-
 def _settings(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Settings:
     """Settings from a parsed document; relative paths resolved against the file's folder."""
     parsed = _parse(data)
@@ -446,7 +436,7 @@ def _settings(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Setti
     settings = _with_credentials(settings, zoom, env)
     fields: dict[str, Any] = {
         "api_url": zoom.get("api_url"),
-        "oauth_url": zoom.get("oauth_url") or _oauth_beside(zoom.get("api_url")),
+        "oauth_url": zoom.get("oauth_url") or oauth_url_beside(zoom.get("api_url")),
         "zoom_plan": zoom.get("plan"),
         "timeout_s": zoom.get("timeout_s"),
         "mode": Mode(run["mode"]) if "mode" in run else None,

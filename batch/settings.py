@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urljoin
 
 from batch.vocabulary import Mode
 
@@ -134,6 +135,19 @@ class Settings:
     def with_options(self, **options: Any) -> Settings:
         """A copy with command options applied; options given as None are left alone."""
         return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+
+def oauth_url_beside(api_url: str | None) -> str | None:
+    """The token endpoint that goes with another API host (a served sandbox): its /oauth/token.
+
+    None for Zoom's own API (its token endpoint is on another host, DEFAULT_OAUTH_URL).
+
+    >>> oauth_url_beside("http://127.0.0.1:8080/v2")
+    'http://127.0.0.1:8080/oauth/token'
+    """
+    if not api_url or api_url.rstrip("/") == DEFAULT_API_URL:
+        return None
+    return urljoin(api_url, "/oauth/token")
 
 
 def credentials_from_env(env: Mapping[str, str]) -> Credentials | None:

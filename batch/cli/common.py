@@ -9,12 +9,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urljoin
 
 import click
 
 from batch.errors import BatchError
-from batch.settings import DEFAULT_CONFIG_PATH, Settings
+from batch.settings import DEFAULT_CONFIG_PATH, Settings, oauth_url_beside
 from batch.vocabulary import Mode
 
 if TYPE_CHECKING:
@@ -58,9 +57,8 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
     mode = options.pop("mode", None)
     if mode is not None:
         settings = replace(settings, mode=Mode(mode))
-    api_url = options.get("api_url")
-    if api_url and not options.get("oauth_url"):
-        options["oauth_url"] = urljoin(api_url, "/oauth/token")
+    if not options.get("oauth_url"):
+        options["oauth_url"] = oauth_url_beside(options.get("api_url"))
     settings = settings.with_options(**options)
     if options.get("sandbox_path") is not None:
         # --sandbox wins over any credentials: such a run must never touch a real account.
