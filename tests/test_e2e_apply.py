@@ -121,16 +121,16 @@ def planned(lines: list[Line]) -> list[Line]:
     return [(r, lic, a, "planned" if o == "applied" else o, c) for r, lic, a, o, c in lines]
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "users-wide-en.csv",
-        # their lines are checked by the apply test too: these plan runs go to CI's slow suite
-        pytest.param("gebruikers-nl.csv", marks=pytest.mark.slow),
-        pytest.param("licenses-long.xlsx", marks=pytest.mark.slow),
-    ],
-    ids=list(SAMPLES),
-)
+# The wide sample in the default suite; the other two (their lines are checked by the apply
+# test as well, and each costs a few processes) in CI's slow suite.
+WIDE_FAST_OTHERS_SLOW = [
+    "users-wide-en.csv",
+    pytest.param("gebruikers-nl.csv", marks=pytest.mark.slow),
+    pytest.param("licenses-long.xlsx", marks=pytest.mark.slow),
+]
+
+
+@pytest.mark.parametrize("name", WIDE_FAST_OTHERS_SLOW, ids=list(SAMPLES))
 def test_plan_over_http_changes_nothing(ws: Workspace, served: Served, name: str) -> None:
     """`batch plan` against a served sandbox sends no write, leaves the account file as it was,
     exits 1 for the samples' mistakes and reports every row's planned outcome and code."""
@@ -177,16 +177,7 @@ def test_apply_gives_the_noted_lines_and_account(ws: Workspace, name: str, where
     assert ws.holdings() == ws.expected(name)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "users-wide-en.csv",
-        # two runs each (~10 s on a busy machine): the other samples run with CI's slow suite
-        pytest.param("gebruikers-nl.csv", marks=pytest.mark.slow),
-        pytest.param("licenses-long.xlsx", marks=pytest.mark.slow),
-    ],
-    ids=list(SAMPLES),
-)
+@pytest.mark.parametrize("name", WIDE_FAST_OTHERS_SLOW, ids=list(SAMPLES))
 def test_second_apply_sends_no_write(ws: Workspace, served: Served, name: str) -> None:
     """Applying the same file twice writes nothing the second time; the lines the first run
     applied now read `unchanged`, "done by an earlier run"."""
