@@ -108,7 +108,7 @@ def text_column(
     styles = dict(styles or {})
     if len(values) <= _FEW_ROWS:
         return _short_text_column(values, quote, styles)
-    encoded = pc.dictionary_encode(pa.array(values.astype("string"), type=_TEXT))
+    encoded = pc.dictionary_encode(_one_array(values.astype("string"), _TEXT))
     text = encoded.dictionary
     if pc.any(pc.match_substring_regex(text, ILLEGAL_PATTERN)).as_py():
         text = pc.replace_substring_regex(text, ILLEGAL_PATTERN, "")
@@ -164,12 +164,22 @@ def _short_text_column(values: pd.Series, quote: int, styles: dict[str, int]) ->
 def int_column(values: pd.Series) -> XmlColumn:
     """A whole-number column: numbers as `<v>`, missing values blank."""
     numbers = pd.to_numeric(values, errors="coerce").astype("Int64")
-    encoded = pc.dictionary_encode(pa.array(numbers, type=pa.int64()))
+    encoded = pc.dictionary_encode(_one_array(numbers, pa.int64()))
     digits = pc.cast(encoded.dictionary, _TEXT)
     cells = pc.binary_join_element_wise(
         literal('" t="n"><v>'), digits, literal("</v></c>"), literal("")
     )
     return _column(encoded.indices, cells, encoded.dictionary)
+
+
+def _one_array(values: pd.Series, kind: pa.DataType) -> Any:
+    """`values` as one pyarrow array of `kind`.
+
+    A pyarrow-backed pandas column (a sync plan's results are concatenated tables) converts to
+    a ChunkedArray, whose dictionary encoding has no single dictionary: its chunks are joined.
+    """
+    array = pa.array(values, type=kind)
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
 def _column(indices: Any, cells: Any, written: Any) -> XmlColumn:
