@@ -6,12 +6,18 @@
     │   └── ConfigError        a config key is unknown or has the wrong type
     ├── AccountError      (3)  the account cannot be reached or refuses the credentials
     ├── SafetyLimit       (4)  a safety limit stopped the run before any change
-    └── LockHeld         (75)  another run holds the lock
+    ├── InternalError    (70)  a failure of ours or of the machine (e.g. the disk is full)
+    ├── LockHeld         (75)  another run holds the lock
+    └── RunStopped  (130/143)  SIGINT or SIGTERM stopped the run; re-running finishes it
 """
 
 from __future__ import annotations
 
-from batch.vocabulary import EXIT_ACCOUNT, EXIT_INPUT, EXIT_LOCKED, EXIT_SAFETY
+import signal
+
+from batch.vocabulary import EXIT_ACCOUNT, EXIT_INPUT, EXIT_INTERNAL, EXIT_LOCKED, EXIT_SAFETY
+
+STOPPED_HINT = "stopped: run the same command again to finish"
 
 
 class BatchError(Exception):
@@ -60,3 +66,18 @@ class LockHeld(BatchError):
     """Another run holds the lock (exit 75)."""
 
     exit_code = EXIT_LOCKED
+
+
+class InternalError(BatchError):
+    """A failure that is neither the input's nor the account's: a bug, a full disk (exit 70)."""
+
+    exit_code = EXIT_INTERNAL
+
+
+class RunStopped(BatchError):
+    """SIGINT or SIGTERM stopped the run after the requests in flight (exit 128 + signal)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"{signal.Signals(signum).name}: {STOPPED_HINT}")
+        self.signum = signum
+        self.exit_code = 128 + signum

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import socket
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -25,20 +28,23 @@ import pandas as pd
 from batch import __version__
 from batch.account import open_client
 from batch.applying import ChunkProgress, apply_operations, mark_done_earlier, partial_results
+from batch.applying.stopping import StopRequest, stop_on_signals
 from batch.delivery import RunSummary
-from batch.errors import BatchError
+from batch.delivery.lock import account_lock
+from batch.errors import STOPPED_HINT, BatchError, InternalError, RunStopped
 from batch.journal import Journal
 from batch.loading import load
 from batch.model import AccountSnapshot, LoadedFile, RunInfo, SeatKey, Seats
 from batch.output import Output
 from batch.planning import Plan, addons_needed, plan
-from batch.report import default_report_path, write_report
+from batch.report import check_report_target, default_report_path, write_report
 from batch.rules import check_file
 from batch.settings import Settings
 from batch.vocabulary import EXIT_OK, EXIT_ROWS, PROBLEM_OUTCOMES, Kind, Outcome, license_label
 from batch.zoom import ZoomClient
 
 Command = Literal["validate", "plan", "apply", "inbox"]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class RunOutcome:
 def validate_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
     """Check a file against the file rules only; works offline."""
     started = _now()
+    check_report_target(settings.report_path, path)
     loaded = _load(path, settings, output)
     results = check_file(loaded.requests)
     run = _run_info("validate", loaded, settings, started, account_id=None)
@@ -93,6 +100,16 @@ async def _plan_or_apply(
     command: Command, path: Path, settings: Settings, output: Output
 ) -> RunOutcome:
     started = _now()
+    check_report_target(settings.report_path, path)
+    writes = command != "plan" and not settings.dry_run
+    # one writer per account: the account is read, planned and changed under its lock
+    with account_lock(settings) if writes else nullcontext():
+        return await _read_plan_apply(command, path, settings, output, started)
+
+
+async def _read_plan_apply(
+    command: Command, path: Path, settings: Settings, output: Output, started: datetime
+) -> RunOutcome:
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
     async with open_client(settings) as client:
@@ -110,31 +127,73 @@ async def _plan_or_apply(
             max_removals=settings.max_removals,
         )
         output.event("planned", file=loaded.name, operations=len(the_plan.operations))
+        run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
         if command == "plan" or settings.dry_run:
-            run = _run_info(command, loaded, settings, started, account_id=before.account_id)
-            return _finish(run, the_plan.results, settings, output, before=before, after=None)
-        with Journal(settings.journal_path) as journal:
+            return _finish(run(), the_plan.results, settings, output, before=before, after=None)
+        with Journal(settings.journal_path) as journal, stop_on_signals(StopRequest()) as stop:
             earlier = journal.applied_earlier(loaded.sha256)
             the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
             run_id = journal.start_run(loaded.name, loaded.sha256, command, str(settings.mode))
             journal.record_plan(run_id, the_plan.operations)
+            written = partial(_report_written, journal.path, run_id, settings, output, before)
             try:
-                results = await _apply(the_plan, client, journal, run_id, settings, output)
-            except BatchError as error:
-                # Stopped by the account (e.g. Zoom's daily limit): report what was done.
-                partial = partial_results(error)
-                if partial is not None:
-                    run = _run_info(
-                        command, loaded, settings, started, account_id=before.account_id
-                    )
-                    done = _finish(run, partial, settings, output, before=before, after=None)
-                    error.args = (f"{error} (report: {done.report_path})",)
-                raise
+                results = await _apply(the_plan, client, journal, run_id, settings, output, stop)
+            except Exception as error:
+                # Stopped (the account's daily limit, a signal) or failed after changes may
+                # have been made: the report of what was done first, then the error.
+                raise _after_writes(error, written(run(), partial_results(error), error)) from error
             journal.finish_run(run_id, "finished")
-        with output.stage("Reading the account again", total=None):
-            after = await client.snapshot(addons_for=needed)
-    run = _run_info(command, loaded, settings, started, account_id=before.account_id)
-    return _finish(run, results, settings, output, before=before, after=after)
+            try:
+                with output.stage("Reading the account again", total=None):
+                    after = await client.snapshot(addons_for=needed)
+            except Exception as error:  # the changes are made: report them all the same
+                output.error(f"reading the account after the run: {error}")
+                after = None
+            done = written(run(), results, None, after=after)
+            assert done is not None
+            return done
+
+
+def _report_written(
+    journal_path: Path,
+    run_id: int,
+    settings: Settings,
+    output: Output,
+    before: AccountSnapshot,
+    run: RunInfo,
+    results: pd.DataFrame | None,
+    error: BaseException | None,
+    *,
+    after: AccountSnapshot | None = None,
+) -> RunOutcome | None:
+    """The report of a run that may have changed the account (None when there are no results).
+
+    A report that cannot be written (a full or read-only disk) is an InternalError saying
+    where the journal is and how to get the report from it.
+    """
+    if results is None:
+        return None
+    if isinstance(error, RunStopped):
+        run = replace(run, notes=(*run.notes, STOPPED_HINT))
+    try:
+        return _finish(run, results, settings, output, before=before, after=after)
+    except Exception as failure:
+        logger.debug("writing the report failed", exc_info=True)
+        raise InternalError(
+            f"the report could not be written ({type(failure).__name__}: {failure}); what was "
+            f"done is in the journal {journal_path}, run {run_id}: get its report with "
+            f"`batch report --run {run_id} --journal {journal_path}`"
+        ) from failure
+
+
+def _after_writes(error: Exception, done: RunOutcome | None) -> BatchError:
+    """The error a run ends with after applying, naming the report of what was done."""
+    where = f" (report: {done.report_path})" if done is not None else ""
+    if isinstance(error, BatchError):
+        error.args = (f"{error}{where}",)
+        return error
+    logger.debug("the run failed after applying", exc_info=error)
+    return InternalError(f"internal failure while applying: {type(error).__name__}: {error}{where}")
 
 
 async def _apply(
@@ -144,6 +203,7 @@ async def _apply(
     run_id: int,
     settings: Settings,
     output: Output,
+    stop: StopRequest,
 ) -> pd.DataFrame:
     """Send the plan's operations, a progress step and a log line per chunk."""
     with output.stage("Applying", total=len(the_plan.operations)) as advance:
@@ -153,7 +213,13 @@ async def _apply(
             output.event("chunk", **asdict(chunk))
 
         return await apply_operations(
-            the_plan, client, journal, run_id, chunk_size=settings.chunk_size, on_chunk=on_chunk
+            the_plan,
+            client,
+            journal,
+            run_id,
+            chunk_size=settings.chunk_size,
+            on_chunk=on_chunk,
+            stop=stop,
         )
 
 
@@ -177,7 +243,7 @@ def _finish(
         settings.reports_dir, run.file.name, run.started
     )
     with output.stage("Writing report", total=None):
-        write_report(
+        report_path = write_report(
             report_path,
             run,
             results,
@@ -185,6 +251,7 @@ def _finish(
             after=after,
             prices=settings.prices,
             currency=settings.currency,
+            replace_existing=settings.report_path is not None,
         )
     counts = outcome_counts(results)
     exit_code = EXIT_ROWS if any(counts[o] for o in PROBLEM_OUTCOMES) else EXIT_OK

@@ -122,6 +122,7 @@ class Settings:
     inbox_dir: Path | None = None
     archive_dir: Path | None = None
     settle_s: float = 2.0  # an inbox file must keep its size this long before it is read
+    lock_wait_s: float = 0.0  # --wait: how long a writer waits for the account's lock
     mail: MailSettings = field(default_factory=MailSettings)
     prices: Mapping[str, float] = field(default_factory=dict)  # license label -> monthly price
     currency: str = "EUR"

@@ -121,7 +121,10 @@ EXIT_ROWS: Final = 1
 EXIT_INPUT: Final = 2
 EXIT_ACCOUNT: Final = 3
 EXIT_SAFETY: Final = 4
+EXIT_INTERNAL: Final = 70  # a bug or the machine (disk full): one Error line, the log has more
 EXIT_LOCKED: Final = 75
+EXIT_SIGINT: Final = 130  # stopped by Ctrl-C (128 + SIGINT)
+EXIT_SIGTERM: Final = 143  # stopped by SIGTERM (128 + SIGTERM)
 
 
 # ---------------------------------------------------------------------------------------------

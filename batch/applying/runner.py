@@ -34,7 +34,8 @@ from batch.applying.outcomes import (
     dependency_message,
     rows_by_request,
 )
-from batch.errors import BatchError
+from batch.applying.stopping import StopRequest
+from batch.errors import BatchError, RunStopped
 from batch.journal import Journal
 from batch.planning import Operation, Plan
 from batch.vocabulary import Code, Kind, UserType
@@ -94,10 +95,12 @@ class _Run:
     ops_by_id: dict[str, Operation] = field(default_factory=dict)
     _rows: dict[int, int | None] | None = None
     slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    stop_request: StopRequest = field(default_factory=StopRequest)
 
     @property
     def stopping(self) -> bool:
-        return self.stop_error is not None
+        """True when nothing new may be sent: the account stopped the run, or a signal did."""
+        return self.stop_error is not None or self.stop_request.requested
 
     def stop(self, error: BaseException) -> None:
         """Stop the run: no new chunk starts and requests still waiting are cancelled."""
@@ -133,6 +136,8 @@ class _Run:
         slots = self.slots.setdefault(op.category, asyncio.Semaphore(MAX_IN_FLIGHT))
         try:
             async with slots:
+                if self.stop_request.requested:
+                    return  # a signal asked to stop: not sent, the re-run plans it again
                 if op.category == TYPE_CATEGORY:
                     assert op.user_type is not None, op.op_id
                     await self.client.set_user_type(user, op.user_type)
@@ -290,6 +295,7 @@ async def apply_operations(
     *,
     chunk_size: int = 200,
     on_chunk: Callable[[ChunkProgress], None] | None = None,
+    stop: StopRequest | None = None,
 ) -> pd.DataFrame:
     """Apply `plan.operations` through `client`, journaling each chunk; return the results.
 
@@ -303,12 +309,16 @@ async def apply_operations(
     interrupted (KeyboardInterrupt, cancellation), no new request starts, the answers received
     are recorded, the run is finished as `stopped` in the journal and the error is re-raised;
     the partial results are on the error (`partial_results(error)`), lines not done `planned`.
+    `stop` (set by a signal, see `stopping`) ends it the same way with RunStopped once the
+    requests in flight are answered; any other error finishes the run as `failed`, also with
+    the partial results attached.
 
         results = await apply_operations(plan, client, journal, run_id, chunk_size=200)
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     state = _Run(plan, client, journal, run_id, chunk_size, on_chunk)
+    state.stop_request = stop or StopRequest()
     state.finished = {op.op_id: asyncio.Event() for op in plan.operations}
     groups = _groups(plan.operations)
     state.group_of = {op.op_id: i for i, group in enumerate(groups) for op in group}
@@ -330,8 +340,11 @@ async def apply_operations(
     except BaseException as error:
         state.stop(error)  # a bug: cancel what the other stream still has going
         journal.finish_run(run_id, "failed")
+        _attach(error, apply_answers(plan.results, plan.operations, state.answers))
         raise
     results = apply_answers(plan.results, plan.operations, state.answers)
+    if state.stop_error is None and state.stop_request.signum is not None:
+        state.stop_error = RunStopped(state.stop_request.signum)
     if state.stop_error is not None:
         journal.finish_run(run_id, "stopped")
         _attach(state.stop_error, results)

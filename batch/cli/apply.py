@@ -14,6 +14,7 @@ from batch.cli.common import (
     common_options,
     finish,
     handle_errors,
+    lock_wait_option,
     make_output,
     output_options,
     run_options,
@@ -67,6 +68,7 @@ def plan_command(file: Path, config_path: Path | None, **options: object) -> Non
     multiple=True,
     help="Mail the report to this address (repeatable; overrides the config's recipients).",
 )
+@lock_wait_option
 @output_options
 @handle_errors
 def apply_command(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from batch.errors import BatchError
+from batch.errors import BatchError, InternalError
 from batch.settings import DEFAULT_CONFIG_PATH, Settings, oauth_url_beside
 from batch.vocabulary import Mode
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from batch.pipeline import RunOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
+logger = logging.getLogger("batch")
 
 
 def common_options(func: F) -> F:
@@ -70,7 +72,9 @@ def handle_errors(func: F) -> F:
     """Turn a BatchError into its one `Error:` line and exit code; never a traceback.
 
     A command with `--log-format` writes it through Output: a JSON `error` event when its logs
-    are JSON lines (no terminal), so a log collector can parse every stderr line.
+    are JSON lines (no terminal), so a log collector can parse every stderr line. Any other
+    exception is an internal failure: exit 70, one line, the traceback only in the debug log
+    (`BATCH_DEBUG=1`). Ctrl-C or SIGTERM before anything is sent: exit 130 or 143.
     """
 
     @functools.wraps(func)
@@ -78,19 +82,57 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except BatchError as error:
-            if "log_format" in kwargs:
-                # a command with logs: its error is a JSON line too when the logs are JSON
-                from batch.output import Output
-
-                Output(kwargs["log_format"] or "auto").error(str(error), exit_code=error.exit_code)
-            else:
-                click.echo(f"Error: {error}", err=True)
-            sys.exit(error.exit_code)
+            _say(error, kwargs)
+        except Interrupted as interrupt:
+            click.echo("Error: interrupted before anything was sent", err=True)
+            sys.exit(interrupt.exit_code)
         except KeyboardInterrupt:
-            click.echo("Error: interrupted", err=True)
+            click.echo("Error: interrupted before anything was sent", err=True)
             sys.exit(130)
+        except Exception as error:
+            logger.debug("internal failure", exc_info=True)
+            _say(InternalError(f"internal failure: {type(error).__name__}: {error}"), kwargs)
 
     return wrapper  # type: ignore[return-value]  # functools.wraps keeps the signature
+
+
+def _say(error: BatchError, kwargs: dict[str, Any]) -> None:
+    """Print `error` as its one line (a JSON event when the command's logs are JSON); exit."""
+    if "log_format" in kwargs:
+        # a command with logs: its error is a JSON line too when the logs are JSON
+        from batch.output import Output
+
+        Output(kwargs["log_format"] or "auto").error(str(error), exit_code=error.exit_code)
+    else:
+        click.echo(f"Error: {error}", err=True)
+    sys.exit(error.exit_code)
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM outside a run's apply step: the process stops like on Ctrl-C, with exit 143."""
+
+    exit_code = 143
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM end the process like Ctrl-C (clean-ups run), with exit 143."""
+    import signal
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Interrupted()
+
+    signal.signal(signal.SIGTERM, terminate)
+
+
+def lock_wait_option(func: F) -> F:
+    """Add `--wait SECONDS`: wait that long for another run's account lock (default 0)."""
+    return click.option(
+        "--wait",
+        "lock_wait_s",
+        type=click.FloatRange(0),
+        help="When another run holds the account's lock, wait up to SECONDS for it "
+        "(default: exit 75 at once).",
+    )(func)
 
 
 def output_options(func: F) -> F:

@@ -19,12 +19,14 @@ from batch.cli.common import (
     build_settings,
     common_options,
     handle_errors,
+    lock_wait_option,
     make_output,
     output_options,
     run_options,
 )
 from batch.delivery import FileOutcome
 from batch.delivery.inbox import run_inbox
+from batch.delivery.lock import account_lock
 from batch.errors import BatchError, InputError
 from batch.output import Output
 from batch.settings import Settings
@@ -49,6 +51,7 @@ from batch.settings import Settings
 @common_options
 @account_options
 @run_options
+@lock_wait_option
 @output_options
 @handle_errors
 def inbox_command(
@@ -85,7 +88,8 @@ def inbox_command(
         output = make_output(settings)
         announce(settings)
         archive = settings.archive_dir or directory / "archive"
-        code = run_inbox(directory, archive, settings, _processor(output), output=output)
+        with account_lock(settings):  # no apply on this account while the inbox runs
+            code = run_inbox(directory, archive, settings, _processor(output), output=output)
     except BatchError as error:
         output.error(str(error), exit_code=error.exit_code)
         sys.exit(error.exit_code)

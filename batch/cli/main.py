@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import click
 
 from batch import __version__
 from batch.cli.apply import apply_command, plan_command
+from batch.cli.common import stop_on_sigterm
 from batch.cli.inbox import inbox_command
 from batch.cli.sandbox import sandbox_group
 from batch.cli.validate import validate_command
@@ -26,4 +30,7 @@ cli.add_command(sandbox_group)
 
 def main() -> None:
     """Console-script entry point."""
+    if os.environ.get("BATCH_DEBUG"):  # internal failures' tracebacks, for a bug report
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
+    stop_on_sigterm()
     cli(prog_name="batch")

@@ -35,7 +35,7 @@ from typing import Any, Final
 from batch.delivery import FileOutcome, RunSummary
 from batch.delivery.lock import default_lock_path, run_lock
 from batch.delivery.mail import MailError, send_report
-from batch.errors import BatchError, InputError
+from batch.errors import BatchError, InputError, RunStopped
 from batch.output import Output
 from batch.settings import Settings
 from batch.vocabulary import EXIT_INPUT, EXIT_OK, EXIT_ROWS
@@ -164,6 +164,8 @@ def _handle(path: Path, archive: Path, settings: Settings, process: Process, out
     output.event("file", file=path.name, status="processing")
     try:
         outcome = process(path, file_settings)
+    except RunStopped:
+        raise  # a signal: the file stays in .processing/ and the next run finishes it
     except BatchError as error:
         outcome = FileOutcome(error.exit_code, None, None, str(error))
     except Exception as error:  # one broken file must not stop the others

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 import pandas as pd
 from openpyxl import Workbook
 
+from batch.errors import InputError
 from batch.model import AccountSnapshot, RunInfo
 from batch.report.cells import MAX_DATA_ROWS
 from batch.report.chargeback import write_chargeback
@@ -34,7 +37,25 @@ from batch.report.seats import write_seats
 from batch.report.sheetxml import save_workbook
 from batch.report.summary import write_summary
 
-__all__ = ["default_report_path", "write_report"]
+__all__ = ["check_report_target", "default_report_path", "write_report"]
+
+_MAX_SAME_NAME: Final = 10_000  # reports of one file in one second, before giving up
+
+
+def check_report_target(report: Path | None, source: Path) -> None:
+    """Refuse (InputError, exit 2) a `--report` that is the input file, a folder or not a file.
+
+    Checked before the run starts, so nothing is sent for a report that could not be written.
+    """
+    if report is None:
+        return
+    if report.is_dir():
+        raise InputError(f"--report {report}: is a folder; give a file name ending in .xlsx")
+    if report.exists() or report.is_symlink():
+        if report.exists() and source.exists() and os.path.samefile(report, source):
+            raise InputError(f"--report {report}: is the input file; give another name")
+        if not stat.S_ISREG(report.stat().st_mode):
+            raise InputError(f"--report {report}: is not a regular file; give another name")
 
 
 def default_report_path(reports_dir: Path, file_name: str, now: datetime) -> Path:
@@ -57,8 +78,13 @@ def write_report(
     prices: Mapping[str, float] | None = None,
     currency: str = "EUR",
     max_rows: int = MAX_DATA_ROWS,
+    replace_existing: bool = True,
 ) -> Path:
-    """Write the run's report workbook at `path` (parents created) and return `path`.
+    """Write the run's report workbook at `path` (parents created) and return where it went.
+
+    With `replace_existing` False an existing file is never touched: the report goes to
+    `<stem>-2.xlsx`, `<stem>-3.xlsx`, ... instead (the name is taken atomically, so two runs
+    never write the same file).
 
     `before`/`after` are the account before and after the run (None for validate; `after` None
     for plan and dry run: the state after is projected from the planned lines). `prices` maps a
@@ -77,8 +103,24 @@ def write_report(
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_workbook(wb, temporary, tables)
-        os.replace(temporary, path)
+        if replace_existing:
+            os.replace(temporary, path)
+        else:
+            path = _publish_new(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
     return path
+
+
+def _publish_new(temporary: Path, path: Path) -> Path:
+    """Give the written `temporary` the first free name of `path`, `path-2`, ...; that name."""
+    for n in range(1, _MAX_SAME_NAME):
+        candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:  # the name is taken atomically: a file that exists is never overwritten
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            continue
+        os.replace(temporary, candidate)
+        return candidate
+    raise FileExistsError(path)

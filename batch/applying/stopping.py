@@ -1,0 +1,68 @@
+"""Stopping a run cleanly on SIGINT or SIGTERM: finish what is in flight, send nothing new.
+
+    stop = StopRequest()
+    with stop_on_signals(stop):            # the first signal sets the request,
+        apply_operations(..., stop=stop)   # a second one ends the process at once
+
+The applier looks at the request before each chunk and each request; what is already waiting
+for its answer is let finish (or time out). Code that is not the main thread (a web app's
+worker) passes its own StopRequest and calls `request()` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any, Final
+
+STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
+
+
+@dataclass
+class StopRequest:
+    """Whether (and by which signal) the run was asked to stop."""
+
+    signum: int | None = None
+
+    def request(self, signum: int = signal.SIGTERM) -> None:
+        """Ask the run to stop after what is in flight."""
+        if self.signum is None:
+            self.signum = signum
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+
+@contextmanager
+def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
+    """SIGINT/SIGTERM set `stop` for the `with` block; a second signal exits at once (128+n).
+
+    Outside the main thread (where Python cannot take signals) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        if stop.requested:
+            os.write(2, b"Error: stopped at once by a second signal; the journal has the run\n")
+            os._exit(128 + signum)
+        stop.request(signum)
+        sys.stderr.write(
+            f"Stopping ({signal.Signals(signum).name}): the requests in flight finish, "
+            "nothing new is sent; signal again to quit at once.\n"
+        )
+
+    previous: dict[int, Any] = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
