@@ -31,6 +31,7 @@ from typing import Any, Final, Literal
 
 import orjson
 
+from batch.errors import InputError
 from batch.planning import Operation
 from batch.settings import DEFAULT_JOURNAL_PATH
 
@@ -70,6 +71,13 @@ CREATE TABLE IF NOT EXISTS ops (
 """
 
 
+_COLUMNS: Final = {
+    "runs": {"run_id", "file_name", "sha256", "command", "mode", "started", "finished", "status"},
+    "ops": {"run_id", "op_id", "email", "category", "payload", "requests", "state", "code",
+            "message", "updated"},
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class InterruptedRun:
     """An earlier run of the same file that did not finish, and what it left unanswered."""
@@ -98,14 +106,36 @@ class Journal:
     """The SQLite run journal; a context manager that closes the file on exit."""
 
     def __init__(self, path: Path = DEFAULT_JOURNAL_PATH) -> None:
+        """Open (or create) the journal; InputError (exit 2) when the file is not one."""
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit mode; every write method opens its own explicit transaction
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged mark survives a crash
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+        try:
+            self._check_schema()  # before anything is written to a file that is not ours
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")  # an acknowledged mark survives a crash
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise InputError(
+                f"journal {self.path}: not a batch journal ({error}); move it away or give "
+                "another --journal (a new one is created)"
+            ) from None
+
+    def _check_schema(self) -> None:
+        """DatabaseError unless the file is new (no tables) or has our tables and columns."""
+        tables = {name for (name,) in self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+        )}  # fmt: skip
+        if not tables:
+            return
+        for table, wanted in _COLUMNS.items():
+            found = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if missing := sorted(wanted - found):
+                what = f"no {', '.join(missing)}" if found else "none"
+                raise sqlite3.DatabaseError(f"table {table}: {what}")
 
     # -- context manager --------------------------------------------------------------------
 
@@ -206,6 +236,12 @@ class Journal:
         if row is None:
             raise KeyError(run_id)
         return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+    def ops(self, run_id: int) -> list[dict[str, Any]]:
+        """Every operation of a run as a dict of its columns, in the order they were planned."""
+        cursor = self._db.execute("SELECT * FROM ops WHERE run_id=? ORDER BY rowid", (run_id,))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def op_states(self, run_id: int) -> dict[str, OpState]:
         """Every operation of a run and its state."""

@@ -50,8 +50,10 @@ def common_options(func: F) -> F:
 
 def build_settings(config_path: Path | None, **options: Any) -> Settings:
     """Settings from defaults < config file < environment < command options."""
+    from batch.cli.safety import check_account_options, check_config_file
     from batch.config import load_config
 
+    warning = check_config_file(config_path)
     settings = load_config(config_path, os.environ)  # the environment's credentials included
     mail_to = options.pop("mail_to", ())
     if mail_to:
@@ -65,6 +67,9 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
     if options.get("sandbox_path") is not None:
         # --sandbox wins over any credentials: such a run must never touch a real account.
         settings = replace(settings, credentials=None)
+    check_account_options(settings, options)
+    if warning:
+        make_output(settings).warning(warning)
     return settings
 
 
@@ -160,7 +165,8 @@ def finish(outcome: RunOutcome, output: Output) -> None:
     """Print the run's summary on stdout and exit with the run's exit code."""
     output.summary(dict(outcome.counts), outcome.seats_lines)
     counts = ", ".join(f"{n} {name}" for name, n in outcome.counts.items() if n)
-    click.echo(f"{outcome.command} {outcome.file_name}: {counts or 'no lines'}")
+    name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in outcome.file_name)
+    click.echo(f"{outcome.command} {name}: {counts or 'no lines'}")
     click.echo(f"Report: {outcome.report_path}")
     sys.exit(outcome.exit_code)
 

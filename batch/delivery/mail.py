@@ -159,6 +159,7 @@ def build_message(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(mail.recipients)
+    subject = _one_line(subject)  # a file name with CR/LF must not make a header of its own
     message["Subject"] = f"[SANDBOX] {subject}" if summary.is_sandbox else subject
     message["Date"] = format_datetime(now.astimezone(UTC))
     message["Message-ID"] = make_msgid("batch", domain=sender.rpartition("@")[2] or "localhost")
@@ -168,9 +169,14 @@ def build_message(
             report_path.read_bytes(),
             maintype=XLSX_TYPE[0],
             subtype=XLSX_TYPE[1],
-            filename=report_path.name,
+            filename=_one_line(report_path.name),
         )
     return message
+
+
+def _one_line(text: str) -> str:
+    """`text` for a header: control characters (CR, LF, tab, ...) each become a space."""
+    return "".join(" " if ord(c) < 32 or ord(c) == 127 else c for c in text)
 
 
 def body_text(summary: RunSummary, report_path: Path | None) -> str:

@@ -37,7 +37,7 @@ from batch.report.seats import write_seats
 from batch.report.sheetxml import save_workbook
 from batch.report.summary import write_summary
 
-__all__ = ["check_report_target", "default_report_path", "write_report"]
+__all__ = ["check_report_target", "default_report_path", "publish_new", "write_report"]
 
 _MAX_SAME_NAME: Final = 10_000  # reports of one file in one second, before giving up
 
@@ -64,7 +64,9 @@ def default_report_path(reports_dir: Path, file_name: str, now: datetime) -> Pat
     A naive `now` is taken to be UTC.
     """
     moment = now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
-    stem = Path(file_name).stem or "report"
+    # control characters (a CR/LF in a file name) become "_": the name goes into mail headers
+    stem = "".join("_" if ord(c) < 32 or ord(c) == 127 else c for c in Path(file_name).stem)
+    stem = stem or "report"
     return reports_dir / f"{stem}-{moment:%Y%m%dT%H%M%SZ}.xlsx"
 
 
@@ -106,14 +108,14 @@ def write_report(
         if replace_existing:
             os.replace(temporary, path)
         else:
-            path = _publish_new(temporary, path)
+            path = publish_new(temporary, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
     return path
 
 
-def _publish_new(temporary: Path, path: Path) -> Path:
+def publish_new(temporary: Path, path: Path) -> Path:
     """Give the written `temporary` the first free name of `path`, `path-2`, ...; that name."""
     for n in range(1, _MAX_SAME_NAME):
         candidate = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
