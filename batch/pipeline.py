@@ -130,7 +130,16 @@ async def _read_plan_apply(
         run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
         if command == "plan" or settings.dry_run:
             return _finish(run(), the_plan.results, settings, output, before=before, after=None)
-        with Journal(settings.journal_path) as journal, stop_on_signals(StopRequest()) as stop:
+
+        def stopping(name: str) -> None:
+            output.event("stopping", "warning", signal=name,
+                         message="the requests in flight finish, nothing new is sent; "
+                         "signal again to quit at once")  # fmt: skip
+
+        with (
+            Journal(settings.journal_path) as journal,
+            stop_on_signals(StopRequest(), stopping) as stop,
+        ):
             earlier = journal.applied_earlier(loaded.sha256)
             the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
             run_id = journal.start_run(loaded.name, loaded.sha256, command, str(settings.mode))

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -41,10 +40,13 @@ class StopRequest:
 
 
 @contextmanager
-def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
+def stop_on_signals(
+    stop: StopRequest, on_stop: Callable[[str], None] | None = None
+) -> Iterator[StopRequest]:
     """SIGINT/SIGTERM set `stop` for the `with` block; a second signal exits at once (128+n).
 
-    Outside the main thread (where Python cannot take signals) this does nothing.
+    `on_stop(signal name)` is called at the first (to say so in the run's log). Outside the
+    main thread (where Python cannot take signals) this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield stop
@@ -55,10 +57,8 @@ def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
             os.write(2, b"Error: stopped at once by a second signal; the journal has the run\n")
             os._exit(128 + signum)
         stop.request(signum)
-        sys.stderr.write(
-            f"Stopping ({signal.Signals(signum).name}): the requests in flight finish, "
-            "nothing new is sent; signal again to quit at once.\n"
-        )
+        if on_stop is not None:
+            on_stop(signal.Signals(signum).name)
 
     previous: dict[int, Any] = {sig: signal.signal(sig, handle) for sig in STOP_SIGNALS}
     try:
