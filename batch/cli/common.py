@@ -67,7 +67,7 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
     if options.get("sandbox_path") is not None:
         # --sandbox wins over any credentials: such a run must never touch a real account.
         settings = replace(settings, credentials=None)
-    check_account_options(settings, options)
+    check_account_options(settings, options, config_path)
     if warning:
         make_output(settings).warning(warning)
     return settings

@@ -25,15 +25,11 @@ _ROUTING_KEYS: Final = {("zoom", "api_url"), ("zoom", "oauth_url"), ("mail", "ho
 def check_config_file(path: Path | None) -> str | None:
     """ConfigError when the config file holds a secret (or where secrets go) and is group- or
     world-writable; a warning (returned) when it holds a secret others can read."""
-    if path is None:
-        path = DEFAULT_CONFIG_PATH
-        if not path.is_file():
-            return None
-    try:
-        mode = path.stat().st_mode
-        data = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None  # load_config says what is wrong with it
+    path = _config_path(path)
+    data = _toml(path)
+    if path is None or data is None:
+        return None  # no config, or load_config says what is wrong with it
+    mode = path.stat().st_mode
     found = {(section, key) for section, table in data.items() if isinstance(table, dict)
              for key, value in table.items() if value not in ("", None)}  # fmt: skip
     secrets = sorted(f"{s}.{k}" for s, k in found & _SECRET_KEYS)
@@ -52,7 +48,26 @@ def check_config_file(path: Path | None) -> str | None:
     return None
 
 
-def check_account_options(settings: Settings, options: dict[str, Any]) -> None:
+def _config_path(path: Path | None) -> Path | None:
+    """The config file in use: `path`, else ./batch.toml when it exists."""
+    if path is None and DEFAULT_CONFIG_PATH.is_file():
+        return DEFAULT_CONFIG_PATH
+    return path
+
+
+def _toml(path: Path | None) -> dict[str, Any] | None:
+    """The config's TOML, or None when there is none or it cannot be read."""
+    if path is None:
+        return None
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+
+
+def check_account_options(
+    settings: Settings, options: dict[str, Any], config_path: Path | None = None
+) -> None:
     """InputError for account options that would send the run somewhere it did not mean."""
     api_url = settings.api_url
     parts = urlsplit(api_url)
@@ -63,7 +78,9 @@ def check_account_options(settings: Settings, options: dict[str, Any]) -> None:
         )
     host = (parts.hostname or "").lower()
     zoom_itself = host == "zoom.us" or host.endswith(".zoom.us")
-    named = options.get("api_url") is not None or api_url.rstrip("/") != "https://api.zoom.us/v2"
+    zoom_table = (_toml(_config_path(config_path)) or {}).get("zoom")
+    in_config = isinstance(zoom_table, dict) and bool(zoom_table.get("api_url"))
+    named = options.get("api_url") is not None or in_config
     if settings.credentials is None and zoom_itself and named and settings.sandbox_path is None:
         raise InputError(
             f"API URL {api_url} is Zoom itself, but no credentials are set (ZOOM_ACCOUNT_ID, "
