@@ -10,14 +10,20 @@ a sandbox run for a real one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
+from batch.model import AccountSnapshot, AccountUser
 from batch.sandbox import Sandbox, init_account
 from batch.settings import DEFAULT_API_URL, DEFAULT_SANDBOX_PATH, Credentials, Secret, Settings
+from batch.vocabulary import PAID_TYPES
 from batch.zoom import ClientConfig, ZoomClient
+
+if TYPE_CHECKING:
+    from batch.output import Output
 
 # The in-process sandbox answers any host; these only name it in logs.
 IN_PROCESS_API_URL: Final = "http://sandbox.invalid/v2"
@@ -94,3 +100,66 @@ def _sandbox_credentials(account: dict[str, object]) -> Credentials:
     info = account.get("account")
     account_id = str(info.get("id", "sandbox")) if isinstance(info, dict) else "sandbox"
     return Credentials(account_id, "sandbox", Secret("sandbox"))
+
+
+def readable_holders(users: Mapping[str, AccountUser]) -> set[str]:
+    """Users whose add-ons can be read and may hold some: Licensed or On-prem, not pending."""
+    return {e for e, u in users.items() if u.type in PAID_TYPES and u.status != "pending"}
+
+
+def read_time_s(users: int, reads_per_s: float) -> float:
+    """Seconds to read the add-ons of `users` users at the paced rate (one request each)."""
+    return users / reads_per_s if reads_per_s > 0 else 0.0
+
+
+def duration_text(seconds: float) -> str:
+    """`45 s`, `12 min`, `2.8 h`: how long a read takes, for a progress line."""
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+async def read_account(
+    client: ZoomClient,
+    settings: Settings,
+    output: Output,
+    addons_for: Callable[[Mapping[str, AccountUser]], Iterable[str]] = lambda users: (),
+    *,
+    full_account: bool = False,
+    stage: str = "Reading the account",
+) -> AccountSnapshot:
+    """The account: users and seats, then the add-ons of `addons_for(users)` (with
+    `full_account`, of every Licensed and On-prem user) behind a progress bar that says how
+    long that read takes at the account's rate limit. On-prem availability per `zoom.onprem`.
+    """
+    with output.stage(stage, total=None):
+        listed = await client.snapshot()
+    wanted = set(addons_for(listed.users))
+    if full_account:
+        wanted |= readable_holders(listed.users)
+    wanted &= {e for e, u in listed.users.items() if u.status != "pending"}
+    state = listed
+    if wanted:
+        rate = client.settings_reads_per_s()
+        seconds = read_time_s(len(wanted), rate)
+        output.event(
+            "reading_addons", users=len(wanted), per_s=round(rate, 1), estimate_s=round(seconds, 1)
+        )
+        name = (
+            f"Reading the add-ons of {len(wanted):,} users "
+            f"(about {duration_text(seconds)} at {rate:.0f} a second)"
+        )
+        with output.stage(name, total=len(wanted)) as advance:
+            state = await client.read_addons(listed, wanted, on_read=advance)
+    return with_onprem(state, settings.onprem)
+
+
+def with_onprem(state: AccountSnapshot, onprem: str) -> AccountSnapshot:
+    """`zoom.onprem`: "auto" keeps what the account shows (an On-prem user exists); "true" and
+    "false" say it outright."""
+    if onprem == "auto":
+        return state
+    return replace(state, on_prem_available=onprem == "true")
+

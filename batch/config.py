@@ -18,6 +18,7 @@ relative to the file's own folder (so a cron job may run from anywhere).
 | `zoom.oauth_url` | URL | token endpoint (zoom.us/oauth/token; with `api_url`: its host's) |
 | `zoom.plan` | `"pro"`/`"business"` | the account's plan: the rate limits to start from (unset) |
 | `zoom.timeout_s` | number > 0 | HTTP timeout in seconds (30) |
+| `zoom.onprem` | `"auto"`/true/false | On-prem offered: auto = when an On-prem user exists |
 | `sandbox.path` | path | use this emulated account; no real account is touched (unset) |
 | `run.mode` | `"apply"`/`"sync"` | `--mode` (`"apply"`) |
 | `run.max_removals` | `25` or `"5%"` | `--max-removals` in sync mode (`"5%"`) |
@@ -27,6 +28,7 @@ relative to the file's own folder (so a cron job may run from anywhere).
 | `run.reports_dir` | path | where reports go (`reports`) |
 | `run.log_format` | `"auto"`/`"text"`/`"json"` | `--log-format` (`"auto"`) |
 | `run.quiet` | true/false | `--quiet` (false) |
+| `report.full_account` | true/false | `--full-account` (false; true for inbox) |
 | `inbox.dir` | path | the inbox folder (unset) |
 | `inbox.archive` | path | its archive (`<inbox>/archive`) |
 | `inbox.settle_s` | number >= 0 | a file must keep its size and time this long to be taken (2) |
@@ -274,6 +276,14 @@ def _currency(value: object, key: str) -> str:
     return text
 
 
+def _onprem(value: object, key: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "auto":
+        return "auto"
+    raise _fail(key, '"auto", true or false', value)
+
+
 # Section -> key -> parser. `prices` is open-ended (license labels) and handled apart.
 SCHEMA: Final[dict[str, dict[str, Parser]]] = {
     "zoom": {
@@ -287,6 +297,7 @@ SCHEMA: Final[dict[str, dict[str, Parser]]] = {
         "oauth_url": _url,
         "plan": _choice("pro", "business"),
         "timeout_s": _number(positive=True),
+        "onprem": _onprem,
     },
     "sandbox": {"path": _text},
     "run": {
@@ -299,6 +310,7 @@ SCHEMA: Final[dict[str, dict[str, Parser]]] = {
         "log_format": _choice("auto", "text", "json"),
         "quiet": _flag,
     },
+    "report": {"full_account": _flag},
     "inbox": {"dir": _text, "archive": _text, "settle_s": _number(positive=False)},
     "mail": {
         "host": _text,
@@ -452,6 +464,8 @@ def _settings(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Setti
         "settle_s": inbox.get("settle_s"),
         "currency": prices.get("currency"),
         "prices": prices.get("labels"),
+        "full_account": parsed.get("report", {}).get("full_account"),
+        "onprem": zoom.get("onprem"),
     }
     settings = settings.with_options(**fields)
     if "path" in parsed.get("sandbox", {}):

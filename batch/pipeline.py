@@ -26,7 +26,7 @@ from typing import Literal
 import pandas as pd
 
 from batch import __version__
-from batch.account import open_client
+from batch.account import open_client, read_account
 from batch.applying import ChunkProgress, apply_operations, mark_done_earlier, partial_results
 from batch.applying.stopping import StopRequest, stop_on_signals
 from batch.delivery import RunSummary
@@ -34,7 +34,7 @@ from batch.delivery.lock import account_lock
 from batch.errors import STOPPED_HINT, BatchError, InternalError, RunStopped
 from batch.journal import Journal
 from batch.loading import load
-from batch.model import AccountSnapshot, LoadedFile, RunInfo, SeatKey, Seats
+from batch.model import AccountSnapshot, AccountUser, LoadedFile, RunInfo, SeatKey, Seats
 from batch.output import Output
 from batch.planning import Plan, addons_needed, plan
 from batch.report import check_report_target, default_report_path, write_report
@@ -113,11 +113,12 @@ async def _read_plan_apply(
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
     async with open_client(settings) as client:
-        with output.stage("Reading the account", total=None):
-            before = await client.snapshot(
-                addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode)
-            )
-            needed = {e for e, u in before.users.items() if u.addons_known}
+        full = settings.full_account if settings.full_account is not None else command == "inbox"
+
+        def needed(users: Mapping[str, AccountUser]) -> set[str]:
+            return addons_needed(loaded.requests, users, settings.mode)
+
+        before = await read_account(client, settings, output, needed, full_account=full)
         the_plan = plan(
             loaded.requests,
             file_results,
@@ -153,8 +154,16 @@ async def _read_plan_apply(
                 raise _after_writes(error, written(run(), partial_results(error), error)) from error
             journal.finish_run(run_id, "finished")
             try:
-                with output.stage("Reading the account again", total=None):
-                    after = await client.snapshot(addons_for=needed)
+                # the users read before, and those the run made Licensed: their add-ons
+                read_before = {e for e, u in before.users.items() if u.addons_known}
+                after = await read_account(
+                    client,
+                    settings,
+                    output,
+                    lambda users: needed(users) | read_before,
+                    full_account=full,
+                    stage="Reading the account again",
+                )
             except Exception as error:  # the changes are made: report them all the same
                 output.error(f"reading the account after the run: {error}")
                 after = None

@@ -127,6 +127,10 @@ class Settings:
     prices: Mapping[str, float] = field(default_factory=dict)  # license label -> monthly price
     currency: str = "EUR"
     limits: Limits = field(default_factory=Limits)
+    # read the add-ons of every Licensed/On-prem user, so Chargeback attributes every seat;
+    # None = the command's default (on for inbox, off otherwise)
+    full_account: bool | None = None
+    onprem: str = "auto"  # [zoom] onprem: "auto" (an On-prem user exists), "true", "false"
 
     @property
     def uses_sandbox(self) -> bool:

@@ -187,7 +187,14 @@ def account_options(func: F) -> F:
 
 
 def run_options(func: F) -> F:
-    """Add the planning options: `--mode`, `--max-removals`, `--all-or-nothing`."""
+    """Add the planning options: `--mode`, `--max-removals`, `--all-or-nothing`,
+    `--full-account`."""
+    func = click.option(
+        "--full-account/--no-full-account",
+        default=None,
+        help="Read the add-ons of every Licensed and On-prem user, so Chargeback attributes "
+        "every seat (default: off; on for inbox). Takes one request per such user.",
+    )(func)
     func = click.option(
         "--all-or-nothing",
         is_flag=True,

@@ -4,11 +4,19 @@ A user's department and cost centre come from the input file when the user is in
 cell is filled), else from the account. With a price table (license label -> monthly price) each
 group gets its monthly cost and the table a total; without one, counts only and a note on how to
 configure prices.
+
+It always adds up to the Seats sheet: per license, the table's total equals Seats' "Used after"
+(Licensed and On-prem together take the Licensed seats). Add-ons are only known for the users
+whose settings the run read (the file's users; every Licensed and On-prem user with
+`--full-account`); the seats held by the others are one row, "holders not read in this run", so
+nothing in use goes missing. Licenses held by pending and inactive users are counted like the
+others (they take seats) and, when there are any, two columns say how many of each row's are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 import pandas as pd
@@ -26,7 +34,8 @@ from batch.report.cells import (
     safe,
     styled,
 )
-from batch.report.labels import sort_labels
+from batch.report.labels import seat_key, seat_label, sort_labels
+from batch.report.seats import seat_lines
 from batch.report.state import changing_lines, holding_table, projected_holdings
 from batch.vocabulary import UserType
 
@@ -35,6 +44,9 @@ DEPARTMENT_HEADER: Final = "Department"
 COST_CENTER_HEADER: Final = "Cost centre"
 TOTAL_LABEL: Final = "Total"
 NO_GROUP: Final = "(none)"
+NOT_READ_LABEL: Final = "holders not read in this run"
+PENDING_HEADER: Final = "Of which pending"
+INACTIVE_HEADER: Final = "Of which inactive"
 FREE_LABELS: Final = frozenset({str(UserType.BASIC)})  # held by everyone, costs nothing
 OFFLINE_NOTE: Final = "validate does not read the account: run plan or apply for chargeback."
 PRICES_HINT: Final = (
@@ -68,13 +80,17 @@ def _account_groups(state: AccountSnapshot, field: str) -> pd.Series:
 
 
 def chargeback_table(
-    run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame, field: str
+    run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame, field: str, status: str = ""
 ) -> pd.DataFrame:
     """Licenses per group (rows) and label (columns) after the run, groups sorted, no totals.
 
     A user's group is the input file's cell when the user is in the file, else the account's.
+    With `status` ("pending", "inactive"), only the licenses of users of that status.
     """
     paid = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
+    if status:
+        statuses = {e: u.status for e, u in state.users.items()}
+        paid = paid.loc[(paid["email"].map(statuses) == status).to_numpy()]
     from_file = paid["email"].map(_file_groups(run, field)).astype("string")
     from_account = paid["email"].map(_account_groups(state, field)).astype("string")
     group = from_file.fillna(from_account).fillna(NO_GROUP)
@@ -83,6 +99,32 @@ def chargeback_table(
     table = pd.crosstab(group.to_numpy(), paid["label"].to_numpy())
     table.index.name, table.columns.name = "group", "label"
     return table.reindex(columns=sort_labels(table.columns)).sort_index()
+
+
+def not_read_counts(
+    results: pd.DataFrame,
+    before: AccountSnapshot,
+    after: AccountSnapshot | None,
+    holdings: pd.DataFrame,
+) -> dict[str, int]:
+    """Per label, the seats in use after the run (as Seats counts them) that no read holder
+    accounts for: Seats' "Used after" minus the licenses of the holders read. Licensed and
+    On-prem holders together take the Licensed seats; the difference goes in `Licensed`.
+    Negative when more holders were read than the account counts seats (a note says so).
+    """
+    lines, _ = seat_lines(results, before, after)
+    held = holdings["label"].map(_seat_label_of).value_counts()
+    return {
+        line.label: line.used_after - int(held.get(line.label, 0))
+        for line in lines
+        if line.used_after != int(held.get(line.label, 0))
+    }
+
+
+def _seat_label_of(label: str) -> str:
+    """The Seats label whose seats a license label takes (On-prem takes a Licensed seat)."""
+    key = seat_key(label)
+    return seat_label(key) if key is not None else ""
 
 
 def write_chargeback(
@@ -97,7 +139,7 @@ def write_chargeback(
     """Write the Chargeback sheet."""
     ws = wb.create_sheet(CHARGEBACK_SHEET)
     state = after or before
-    if state is None:
+    if state is None or before is None:
         offline = (DEPARTMENT_HEADER, TOTAL_LABEL)
         frame_table(ws, offline, [estimate_width(h, []) for h in offline], 0)
         ws.append(header_cells(ws, offline))
@@ -106,51 +148,100 @@ def write_chargeback(
     if after is not None:
         holdings = holding_table(after)
     else:
-        assert before is not None
         holdings = projected_holdings(before, changing_lines(results))
     prices = dict(prices or {})
-    by_department = chargeback_table(run, state, holdings, "department")
-    by_cost_center = chargeback_table(run, state, holdings, "cost_center")
-    labels = sort_labels([*by_department.columns, *by_cost_center.columns])
+    not_read = not_read_counts(results, before, after, holdings)
+    tables = {
+        field: _Groups(
+            chargeback_table(run, state, holdings, field),
+            chargeback_table(run, state, holdings, field, "pending"),
+            chargeback_table(run, state, holdings, field, "inactive"),
+        )
+        for field in ("department", "cost_center")
+    }
+    marked = any(not t.pending.empty or not t.inactive.empty for t in tables.values())
+    labels = sort_labels(
+        [*(c for t in tables.values() for c in t.all.columns), *(k for k, n in not_read.items())]
+    )
     cost_header = f"Monthly cost ({currency})"
-    tail = [TOTAL_LABEL, cost_header] if prices else [TOTAL_LABEL]
+    tail = [TOTAL_LABEL, *([cost_header] if prices else [])]
+    tail += [PENDING_HEADER, INACTIVE_HEADER] if marked else []
     headers = [DEPARTMENT_HEADER, *labels, *tail]
-    groups = [*by_department.index, *by_cost_center.index, COST_CENTER_HEADER]
+    by_department = tables["department"].all
+    groups = [*by_department.index, *tables["cost_center"].all.index, NOT_READ_LABEL]
     widths = [estimate_width(DEPARTMENT_HEADER, groups)] + [
         estimate_width(h, []) for h in headers[1:]
     ]
-    frame_table(ws, headers, widths, len(by_department) + 1)
-    ws.append(header_cells(ws, headers))
-    _write_groups(ws, by_department, labels, prices)
+    frame_table(ws, headers, widths, len(by_department) + 1 + bool(not_read))
+    for n, field in enumerate(("department", "cost_center")):
+        if n:
+            ws.append([])
+        first = DEPARTMENT_HEADER if field == "department" else COST_CENTER_HEADER
+        ws.append(header_cells(ws, [first, *labels, *tail]))
+        _write_groups(ws, tables[field], labels, prices, not_read, marked=marked)
     ws.append([])
-    ws.append(header_cells(ws, [COST_CENTER_HEADER, *labels, *tail]))
-    _write_groups(ws, by_cost_center, labels, prices)
-    ws.append([])
-    for note in _notes(run, after, labels, prices, currency):
+    for note in _notes(run, after, labels, prices, currency, not_read):
         ws.append([styled(ws, note, font=NOTE_FONT)])
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """One table's licenses per group: all of them, and those of pending and inactive users."""
+
+    all: pd.DataFrame
+    pending: pd.DataFrame
+    inactive: pd.DataFrame
+
+
 def _write_groups(
-    ws: WriteOnlyWorksheet, table: pd.DataFrame, labels: list[str], prices: Mapping[str, float]
+    ws: WriteOnlyWorksheet,
+    groups: _Groups,
+    labels: list[str],
+    prices: Mapping[str, float],
+    not_read: Mapping[str, int],
+    *,
+    marked: bool,
 ) -> None:
-    table = table.reindex(columns=labels, fill_value=0).fillna(0).astype("int64")
+    table = groups.all.reindex(columns=labels, fill_value=0).fillna(0).astype("int64")
     price_row = [float(prices.get(label, 0.0)) for label in labels]
     totals = [0] * len(labels)
     grand_cost = 0.0
-    for group, counts in zip(table.index, table.to_numpy().tolist(), strict=True):
-        row: list[object] = [safe(ws, str(group)), *counts, sum(counts)]
+    rows: list[tuple[str, list[int], list[object]]] = [
+        (str(group), counts, [_of(groups.pending, group), _of(groups.inactive, group)])
+        for group, counts in zip(table.index, table.to_numpy().tolist(), strict=True)
+    ]
+    if not_read:
+        rows.append((NOT_READ_LABEL, [int(not_read.get(label, 0)) for label in labels], ["", ""]))
+    for group, counts, statuses in rows:
+        row: list[object] = [safe(ws, group), *counts, sum(counts)]
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
         if prices:
             cost = round(sum(c * p for c, p in zip(counts, price_row, strict=True)), 2)
             grand_cost += cost
             row.append(styled(ws, cost, number_format=MONEY_FORMAT))
+        if marked:
+            row += statuses
+        if group == NOT_READ_LABEL:
+            row[0] = styled(ws, NOT_READ_LABEL, font=NOTE_FONT)
         ws.append(row)
     total_row: list[object] = [
         styled(ws, value, font=BOLD) for value in [TOTAL_LABEL, *totals, sum(totals)]
     ]
     if prices:
         total_row.append(styled(ws, round(grand_cost, 2), font=BOLD, number_format=MONEY_FORMAT))
+    if marked:
+        total_row += [
+            styled(ws, int(t.to_numpy().sum()) if not t.empty else 0, font=BOLD)
+            for t in (groups.pending, groups.inactive)
+        ]
     ws.append(total_row)
+
+
+def _of(table: pd.DataFrame, group: object) -> int:
+    """Licenses of one group in a per-status table (0 when the group has none)."""
+    if table.empty or group not in table.index:
+        return 0
+    return int(table.to_numpy()[table.index.get_loc(group)].sum())
 
 
 def _notes(
@@ -159,12 +250,27 @@ def _notes(
     labels: list[str],
     prices: Mapping[str, float],
     currency: str,
+    not_read: Mapping[str, int],
 ) -> list[str]:
     notes = [
         "Licenses held after the run"
         + (" (projected from the planned lines)." if after is None else ".")
         + " Department and cost centre from the input file for users in it, else the account."
+        + " Each license's total equals Seats' Used after (Licensed and On-prem together take"
+        " the Licensed seats)."
     ]
+    if any(n > 0 for n in not_read.values()):
+        notes.append(
+            f"{NOT_READ_LABEL}: seats in use by users whose add-ons this run did not read (users "
+            "not in the file, and pending users, whose add-ons Zoom does not show); run with "
+            "--full-account (config report.full_account = true) to attribute them."
+        )
+    for label, n in not_read.items():
+        if n < 0:
+            notes.append(
+                f"{label}: {-n} more holders were read than the account counts seats in use: "
+                "the account changed while it was read; run plan again to check."
+            )
     if not prices:
         notes.append(PRICES_HINT)
         return notes

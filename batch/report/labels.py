@@ -6,20 +6,21 @@ from collections.abc import Iterable
 from typing import Final
 
 from batch.model import SeatKey
-from batch.vocabulary import Kind, UserType, license_label, parse_license_word
+from batch.vocabulary import PAID_TYPES, Kind, UserType, license_label, parse_license_word
 
 _KIND_ORDER: Final = {kind: n for n, kind in enumerate(Kind)}
 _TYPE_ORDER: Final = {UserType.LICENSED: 0, UserType.ON_PREM: 1, UserType.BASIC: 2}
 
 
 def seat_key(label: str) -> SeatKey | None:
-    """The seat a license label takes: Licensed and sized add-ons; None for Basic and the rest."""
+    """The seat a license label takes: the base seat for Licensed and On-prem (both take one),
+    sized add-ons their own; None for Basic and the rest."""
     parsed = parse_license_word(label) if label else None
     if parsed is None:
         return None
     kind, user_type, size = parsed
     if kind is Kind.BASE:
-        return (Kind.BASE, None) if user_type is UserType.LICENSED else None
+        return (Kind.BASE, None) if user_type in PAID_TYPES else None
     return (kind, size) if size is not None else None
 
 

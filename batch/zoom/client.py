@@ -265,9 +265,38 @@ class ZoomClient:
         users = {user.email: user for user in users_list}
         if callable(addons_for):
             addons_for = addons_for(users)
+        listed = AccountSnapshot(
+            account_id=self.account_id,
+            plan=self.config.plan,
+            on_prem_available=any(u.type is UserType.ON_PREM for u in users.values()),
+            users=users,
+            seats=seats,
+            is_sandbox=self.config.is_sandbox,
+            read_at=read_at,
+        )
+        return await self.read_addons(listed, addons_for)
+
+    async def read_addons(
+        self,
+        snapshot: AccountSnapshot,
+        emails: Iterable[str],
+        on_read: Callable[[int], None] | None = None,
+    ) -> AccountSnapshot:
+        """The snapshot with the add-ons of these users read (pending and unknown ones skipped).
+
+        `on_read(1)` is called after each read, for a progress bar.
+        """
+        users = dict(snapshot.users)
         readable = {email for email, user in users.items() if user.status != "pending"}
-        wanted = sorted({email.strip().lower() for email in addons_for} & readable)
-        held = await _all(*(self._addons_or_none(users[e]) for e in wanted))
+        wanted = sorted({email.strip().lower() for email in emails} & readable)
+
+        async def read(user: AccountUser) -> dict[Kind, int | None] | None:
+            held = await self._addons_or_none(user)
+            if on_read is not None:
+                on_read(1)
+            return held
+
+        held = await _all(*(read(users[e]) for e in wanted))
         for email, addons in zip(wanted, held, strict=True):
             if addons is not None:
                 users[email] = replace(
@@ -277,15 +306,12 @@ class ZoomClient:
                     zoom_events=addons[Kind.ZOOM_EVENTS],
                     addons_known=True,
                 )
-        return AccountSnapshot(
-            account_id=self.account_id,
-            plan=self.config.plan,
-            on_prem_available=any(u.type is UserType.ON_PREM for u in users.values()),
-            users=users,
-            seats=seats,
-            is_sandbox=self.config.is_sandbox,
-            read_at=read_at,
-        )
+        return replace(snapshot, users=users)
+
+    def settings_reads_per_s(self) -> float:
+        """How many add-on (settings) reads a second the client starts: Medium, as paced now."""
+        pacer = self._pacers[Category.MEDIUM]
+        return pacer.limit * pacer.share
 
     async def _addons_or_none(self, user: AccountUser) -> dict[Kind, int | None] | None:
         """A user's add-ons, or None when Zoom refuses to tell (the user vanished meanwhile)."""
