@@ -9,6 +9,7 @@ import click
 
 from batch import __version__
 from batch.cli.apply import apply_command, plan_command
+from batch.cli.assign import assign_command
 from batch.cli.common import stop_on_sigterm
 from batch.cli.inbox import inbox_command
 from batch.cli.report import report_command
@@ -27,6 +28,7 @@ cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(inbox_command)
 cli.add_command(report_command)
+cli.add_command(assign_command)
 cli.add_command(sandbox_group)
 
 
