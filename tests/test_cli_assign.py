@@ -31,7 +31,8 @@ CASES = [
     (["eline.debruijn@example.com", "Webinar 500"],
      [("Webinar 500", "invalid", "missing-prerequisite")], 1),
     (["gijs.deboer@example.com", "Webinar 500", "Webinar 1000"],
-     [("Webinar 500", "invalid", "not-stackable"), ("Webinar 1000", "invalid", "not-stackable")], 1),
+     [("Webinar 500", "invalid", "not-stackable"),
+      ("Webinar 1000", "invalid", "not-stackable")], 1),
     (["gijs.deboer@example.com", "Webinar"], [("Webinar", "invalid", "size-ambiguous")], 1),
     (["gijs.deboer@example.com", "Webinar 3000"],
      [("Webinar 3000", "invalid", "size-not-owned")], 1),
@@ -109,7 +110,8 @@ def test_assign_has_the_file_paths_rules(
 def test_assign_changes_the_account_and_journals(tmp_path: Path) -> None:
     """An applied assign changes the user, writes no report without --report, and is journaled."""
     shutil.copyfile(DEMO_ACCOUNT, tmp_path / "account.json")
-    exit_code, out = invoke(tmp_path, "assign", "floor.dejong@example.com", "Licensed", "Zoom Events")
+    floor_email = "floor.dejong@example.com"
+    exit_code, out = invoke(tmp_path, "assign", floor_email, "Licensed", "Zoom Events")
     assert exit_code == 0
     assert "Report:" not in out
     users = json.loads((tmp_path / "account.json").read_text())["users"]
