@@ -163,3 +163,22 @@ def with_onprem(state: AccountSnapshot, onprem: str) -> AccountSnapshot:
         return state
     return replace(state, on_prem_available=onprem == "true")
 
+
+
+def read_account_now(
+    settings: Settings,
+    output: Output,
+    addons_for: Callable[[Mapping[str, AccountUser]], Iterable[str]] = lambda users: (),
+    *,
+    full_account: bool = False,
+) -> AccountSnapshot:
+    """`read_account` for the commands that only look (export, show, template)."""
+    import asyncio
+
+    async def read() -> AccountSnapshot:
+        async with open_client(settings) as client:
+            return await read_account(
+                client, settings, output, addons_for, full_account=full_account
+            )
+
+    return asyncio.run(read())

@@ -11,6 +11,7 @@ from batch import __version__
 from batch.cli.apply import apply_command, plan_command
 from batch.cli.assign import assign_command
 from batch.cli.common import stop_on_sigterm
+from batch.cli.export import export_command
 from batch.cli.inbox import inbox_command
 from batch.cli.report import report_command
 from batch.cli.sandbox import sandbox_group
@@ -29,6 +30,7 @@ cli.add_command(apply_command)
 cli.add_command(inbox_command)
 cli.add_command(report_command)
 cli.add_command(assign_command)
+cli.add_command(export_command)
 cli.add_command(sandbox_group)
 
 
