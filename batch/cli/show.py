@@ -34,13 +34,15 @@ def account_tables(state: AccountSnapshot, emails: tuple[str, ...]) -> tuple[lis
     """The tables to print, and how many of `emails` are not users of the account."""
     from batch.report.labels import seat_label, seat_order
 
-    seats = [
+    seats: list[tuple[str, ...]] = [
         (seat_label(key), str(s.purchased), str(s.used), str(s.purchased - s.used))
         for key, s in sorted(state.seats.items(), key=lambda item: seat_order(item[0]))
     ]
-    counts = Counter((str(u.type) if u.type else "other", u.status) for u in state.users.values())
+    counts: Counter[tuple[str, str]] = Counter(
+        (str(u.type) if u.type else "other", str(u.status)) for u in state.users.values()
+    )
     types = [str(t) for t in UserType] + (["other"] if any(k[0] == "other" for k in counts) else [])
-    by_type = [(t, *(str(counts[(t, s)]) for s in STATUSES)) for t in types]
+    by_type: list[tuple[str, ...]] = [(t, *(str(counts[(t, s)]) for s in STATUSES)) for t in types]
     tables: list[Table] = [
         ("Seats", ("License", "Purchased", "Used", "Free"), seats),
         ("Users by type and status", ("Type", *STATUSES), by_type),
