@@ -16,6 +16,7 @@ from batch.cli.inbox import inbox_command
 from batch.cli.report import report_command
 from batch.cli.sandbox import sandbox_group
 from batch.cli.show import show_command
+from batch.cli.template import template_command
 from batch.cli.validate import validate_command
 
 
@@ -33,6 +34,7 @@ cli.add_command(report_command)
 cli.add_command(assign_command)
 cli.add_command(export_command)
 cli.add_command(show_command)
+cli.add_command(template_command)
 cli.add_command(sandbox_group)
 
 
