@@ -1,4 +1,4 @@
-"""`batch template`: a blank workbook whose dropdown values, filled in by a script, validate clean."""
+"""`batch template`: a blank workbook whose dropdown values, filled in by a script, validate."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def fill(template: Path, filled: Path, on_prem: bool) -> int:
             else:
                 row[type_header] = licensed
                 row[header] = value
-            sheet.append([row.get(h, None) for h in headers])
+            sheet.append([row.get(h) for h in headers])
             rows += 1 if header == type_header else 2
     workbook.save(filled)
     return rows
