@@ -166,3 +166,9 @@ def test_chargeback_equals_seats_on_random_accounts(tmp_path: Path, data: st.Dat
         u["status"] == "pending" and u["type"] != "Basic" for u in account_data["users"]
     ):
         assert not any(row and row[0] == NOT_READ_LABEL for row in rows)
+
+
+def test_example_report_reconciles() -> None:
+    """The example report in reports/examples/ adds up: Chargeback totals equal its Seats."""
+    example = Path(__file__).parents[1] / "reports" / "examples" / "users-wide-en-report.xlsx"
+    assert_reconciles(example)
