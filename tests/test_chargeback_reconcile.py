@@ -11,7 +11,7 @@ import json
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
@@ -24,6 +24,9 @@ from batch.report.chargeback import NOT_READ_LABEL
 from batch.sandbox import DEMO_ACCOUNT
 from batch.settings import Settings
 from tests.strategies import accounts, email_of, license_files
+
+if TYPE_CHECKING:
+    from tests.conftest import Workspace
 
 SAMPLES = DEMO_ACCOUNT.parent
 SAMPLE_FILES = ("users-wide-en.csv", "gebruikers-nl.csv", "licenses-long.xlsx")
@@ -172,3 +175,20 @@ def test_example_report_reconciles() -> None:
     """The example report in reports/examples/ adds up: Chargeback totals equal its Seats."""
     example = Path(__file__).parents[1] / "reports" / "examples" / "users-wide-en-report.xlsx"
     assert_reconciles(example)
+
+
+@pytest.mark.parametrize(
+    ("flag", "not_read"), [((), False), (("--no-full-account",), True)], ids=["default", "off"]
+)
+def test_inbox_reads_the_full_account_by_default(
+    ws: Workspace, flag: tuple[str, ...], not_read: bool
+) -> None:
+    """The nightly inbox report attributes every seat unless --no-full-account is given."""
+    inbox = ws.root / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(SAMPLES / "users-wide-en.csv", inbox / "users-wide-en.csv")
+    run = ws.run("inbox", inbox, "--sandbox", ws.account, *flag, "--log-format", "text")
+    assert run.code == 1, run.stderr
+    (report,) = (inbox / "archive" / "processed").glob("*-report.xlsx")
+    rows = assert_reconciles(report)
+    assert any(row and row[0] == NOT_READ_LABEL for row in rows) is not_read
