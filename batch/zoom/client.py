@@ -290,8 +290,14 @@ class ZoomClient:
         readable = {email for email, user in users.items() if user.status != "pending"}
         wanted = sorted({email.strip().lower() for email in emails} & readable)
 
+        # At most MAX_CONNECTIONS reads in flight: thousands of tasks let loose at once would
+        # all wait inside the connection pool, whose bookkeeping grows with its queue, and a
+        # client that falls behind its pace would then fall further behind.
+        in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
+
         async def read(user: AccountUser) -> dict[Kind, int | None] | None:
-            held = await self._addons_or_none(user)
+            async with in_flight:
+                held = await self._addons_or_none(user)
             if on_read is not None:
                 on_read(1)
             return held
