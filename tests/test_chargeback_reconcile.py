@@ -146,7 +146,7 @@ def test_pending_holders_are_marked(tmp_path: Path) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -164,11 +164,7 @@ def test_chargeback_equals_seats_on_random_accounts(tmp_path: Path, data: st.Dat
     account.write_text(json.dumps(account_data))
     file = folder / name
     file.write_bytes(content)
-    rows = assert_reconciles(run(command, file, account, folder, full_account=full))
-    if full and not any(
-        u["status"] == "pending" and u["type"] != "Basic" for u in account_data["users"]
-    ):
-        assert not any(row and row[0] == NOT_READ_LABEL for row in rows)
+    assert_reconciles(run(command, file, account, folder, full_account=full))
 
 
 def test_example_report_reconciles() -> None:

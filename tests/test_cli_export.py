@@ -125,7 +125,7 @@ def test_export_refuses_bad_options(tmp_path: Path, args: list[str], message: st
 
 
 @settings(
-    max_examples=10,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
