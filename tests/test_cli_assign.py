@@ -18,8 +18,9 @@ import pytest
 from click.testing import CliRunner
 
 from batch.cli.main import cli
-from batch.delivery.lock import run_lock
+from batch.delivery.lock import account_lock
 from batch.sandbox import DEMO_ACCOUNT
+from batch.settings import Settings
 
 if TYPE_CHECKING:
     from tests.conftest import Workspace
@@ -95,7 +96,7 @@ def test_assign_has_the_file_paths_rules(
         folder.mkdir()
         shutil.copyfile(DEMO_ACCOUNT, folder / "account.json")
     exit_code, out = invoke(one, "assign", *args, "--report", str(one / "r.xlsx"))
-    assert exit_code == code
+    assert exit_code == code, out
     assert result_lines(one / "r.xlsx") == expected
     lines = [line for line in out.splitlines() if line.startswith(args[0])]
     assert len(lines) == 1 and all(outcome in lines[0] for _, outcome, _ in expected)
@@ -118,9 +119,9 @@ def test_assign_changes_the_account_and_journals(tmp_path: Path) -> None:
     floor = next(u for u in users if u["email"] == "floor.dejong@example.com")
     assert (floor["type"], floor["zoom_events"]) == ("Licensed", 500)
     with sqlite3.connect(tmp_path / "journal.sqlite") as db:
-        runs = db.execute("SELECT command, status FROM runs").fetchall()
+        runs = db.execute("SELECT file_name, status FROM runs").fetchall()
         ops = db.execute("SELECT email, state FROM ops").fetchall()
-    assert runs == [("assign", "finished")]
+    assert runs == [("assign-floor.dejong@example.com.csv", "finished")]
     assert sorted(ops) == [("floor.dejong@example.com", "applied")] * 2
 
 
@@ -139,7 +140,7 @@ def test_assign_without_licenses_is_refused(tmp_path: Path) -> None:
 def test_assign_waits_for_no_one_when_the_lock_is_held(ws: Workspace) -> None:
     """While another run holds the account's lock, assign exits 75 at once and changes nothing."""
     before = ws.account.read_bytes()
-    with run_lock(ws.root / ".batch" / "batch.lock", command="batch inbox in"):
+    with account_lock(Settings(sandbox_path=ws.account), command="batch inbox in"):
         run = ws.run(
             "assign", "eline.debruijn@example.com", "Licensed", "--sandbox", ws.account,
             "--log-format", "text",

@@ -50,7 +50,7 @@ def request_file(
 
 def report_results(report: Path) -> pd.DataFrame:
     """The Results sheet of a report, as the result line needs it."""
-    frame = pd.read_excel(report, sheet_name="Results", dtype=str).fillna("")
+    frame = pd.read_excel(report, sheet_name="Results", dtype=str, engine="openpyxl").fillna("")
     return frame.rename(columns=str.lower)
 
 
