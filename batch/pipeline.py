@@ -165,7 +165,7 @@ async def _read_plan_apply(
                     stage="Reading the account again",
                 )
             except Exception as error:  # the changes are made: report them all the same
-                output.error(f"reading the account after the run: {error}")
+                output.warning(f"reading the account after the run failed: {error}")
                 after = None
             done = written(run(), results, None, after=after)
             assert done is not None
