@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import io
 import os
 import socket
@@ -65,6 +66,19 @@ def drop(inbox: Path, name: str, text: str, age_s: int) -> Path:
     return path
 
 
+def leave_job(archive: Path, stamp: str, name: str, data: bytes, *, attempts: int = 0,
+              recorded: bytes | None = None) -> Path:  # fmt: skip
+    """A job folder as a killed run leaves it: the copy and the record of what was read."""
+    job = archive / ".processing" / f"{stamp}-{name}"
+    job.mkdir(parents=True)
+    (job / name).write_bytes(data)
+    read = data if recorded is None else recorded
+    source = {"name": name, "size": len(read), "sha256": hashlib.sha256(read).hexdigest(),
+              "attempts": attempts}  # fmt: skip
+    (job / ".source.json").write_bytes(orjson.dumps(source))
+    return job
+
+
 def tree(folder: Path) -> dict[str, str]:
     """Every file under `folder` (relative path -> text)."""
     return {
@@ -124,9 +138,15 @@ def test_files_are_archived_with_their_reports(tmp_path: Path, inbox: Path) -> N
         f"archive/processed/{STAMP}-b.xlsx": "exit=1",
         f"archive/processed/{STAMP}-b-report.xlsx": "report of b.xlsx",
         f"archive/failed/{STAMP}-c.CSV": "exit=2",
+        f"archive/failed/{STAMP}-c.CSV.reason.txt":
+            f"file: c.CSV\nreason: exit 2: see the report {STAMP}-c-report.xlsx\n",
         f"archive/failed/{STAMP}-c-report.xlsx": "report of c.CSV",
         f"archive/failed/{STAMP}-d.csv": "raise",
+        f"archive/failed/{STAMP}-d.csv.reason.txt":
+            "file: d.csv\nreason: RuntimeError: pipeline bug\n",
         f"archive/failed/{STAMP}-e.csv": "refuse",
+        f"archive/failed/{STAMP}-e.csv.reason.txt":
+            "file: e.csv\nreason: e.csv: not a spreadsheet\n",
     }
     failed = [(e["file"], e["exit_code"], e["error"]) for e in result.events if e.get("error")]
     assert failed == [
@@ -188,9 +208,8 @@ def test_file_still_being_written_waits_for_next_run(tmp_path: Path, inbox: Path
 
 def test_interrupted_files_are_finished_first(tmp_path: Path, inbox: Path) -> None:
     """A file left in .processing/ by a killed run is processed first, keeping its stamp."""
-    job = inbox / "archive" / ".processing" / "20261126T010000Z-old.csv"
-    (job / "report").mkdir(parents=True)
-    (job / "old.csv").write_text("exit=0")
+    job = leave_job(inbox / "archive", "20261126T010000Z", "old.csv", b"exit=0")
+    (job / "report").mkdir()
     (job / "report" / "old-report.xlsx").write_text("half a report")
     drop(inbox, "new.csv", "exit=1", age_s=5)
     pipeline = FakePipeline()
