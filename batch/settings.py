@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urljoin
 
+from batch import scrub
 from batch.vocabulary import Mode
 
 DEFAULT_API_URL: Final = "https://api.zoom.us/v2"
@@ -43,6 +44,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        scrub.register(value)  # from now on hidden from every text the tool writes
 
     def reveal(self) -> str:
         """The secret itself, for the one place that sends it (the OAuth request)."""

@@ -15,6 +15,7 @@ from typing import Final
 
 import httpx
 
+from batch import scrub
 from batch.settings import Credentials, Secret
 from batch.zoom.errors import AccountUnreachable, CredentialsRefused, zoom_error_body
 
@@ -77,7 +78,9 @@ class TokenCache:
     async def _fetch(self) -> Secret:
         """Ask the token endpoint for a new token (called with the lock held)."""
         credentials = self._credentials
-        auth = httpx.BasicAuth(credentials.client_id, credentials.client_secret.reveal())
+        secret = credentials.client_secret.reveal()
+        scrub.register_pair(credentials.client_id, secret)  # the Basic header, if echoed
+        auth = httpx.BasicAuth(credentials.client_id, secret)
         data = {"grant_type": "account_credentials", "account_id": credentials.account_id}
         response: httpx.Response | None = None
         last_error = ""
