@@ -16,8 +16,9 @@ import textwrap
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import openpyxl
 import orjson
 import pytest
 
@@ -26,6 +27,9 @@ from batch.delivery.inbox import run_inbox
 from batch.delivery.intake import Write
 from batch.output import Output
 from batch.settings import Limits, Settings
+
+if TYPE_CHECKING:
+    from conftest import Served, Workspace
 
 NOW = datetime(2026, 11, 27, 22, 58, 0, tzinfo=UTC)
 STAMP = "20261127T225800Z"
@@ -313,3 +317,41 @@ def test_file_that_crashes_the_run_twice_goes_to_failed(tmp_path: Path, inbox: P
     assert "processed next.csv" in done.stdout
     ((name, reason),) = failed(inbox).items()  # stamped by the real clock
     assert name.endswith("-bad.csv") and "stopped 2 runs" in reason
+
+
+def summary_sha256(report: Path) -> str:
+    """The SHA-256 the report's Summary sheet gives for its input file."""
+    workbook = openpyxl.load_workbook(report, read_only=True)
+    try:
+        rows = list(workbook["Summary"].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    (sha,) = [row[1] for row in rows if row and row[0] == "SHA-256"]
+    return str(sha)
+
+
+def test_batch_inbox_with_a_link_and_a_bad_name(ws: Workspace, served: Served) -> None:
+    """`batch inbox` over a real sample, a link to a private file and a non-UTF-8 name: exit 2,
+    every stderr line is JSON, the sample is applied and its report's SHA-256 is the archived
+    file's."""
+    inbox = ws.root / "inbox"
+    inbox.mkdir()
+    sample = inbox / "users-wide-en.csv"
+    sample.write_bytes(ws.sample("users-wide-en.csv").read_bytes())
+    private = ws.root / "private.csv"
+    private.write_text("email,license\nboss@example.com,Licensed\n")
+    (inbox / "private.csv").symlink_to(private)
+    (inbox / os.fsdecode(b"lijst-\xe9.csv")).write_bytes(sample.read_bytes())
+    config = ws.root / "batch.toml"
+    config.write_text(f'[zoom]\napi_url = "{served.api_url}"\n[inbox]\nsettle_s = 0\n')
+    run = ws.run("inbox", "inbox", "--config", config)
+    assert run.code == 2, run.stderr
+    events = [orjson.loads(line) for line in run.stderr.splitlines()]
+    refused = {e["file"]: e["error"] for e in events if e.get("status") == "refused"}
+    assert set(refused) == {"private.csv", "lijst-\\xe9.csv"}
+    assert "users-wide-en.csv: 9 applied" in run.stdout
+    folder = inbox / "archive" / "processed"
+    (archived,) = folder.glob("*-users-wide-en.csv")
+    (report,) = folder.glob("*-users-wide-en-report.xlsx")
+    assert summary_sha256(report) == hashlib.sha256(archived.read_bytes()).hexdigest()
+    assert "boss@example.com" not in run.stdout + run.stderr
