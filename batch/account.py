@@ -93,4 +93,4 @@ def _sandbox_credentials(account: dict[str, object]) -> Credentials:
         )
     info = account.get("account")
     account_id = str(info.get("id", "sandbox")) if isinstance(info, dict) else "sandbox"
-    return Credentials(account_id, "sandbox", Secret("sandbox"))
+    return Credentials(account_id, "sandbox", Secret("sandbox", public=True))

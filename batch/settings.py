@@ -42,9 +42,10 @@ class Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, *, public: bool = False) -> None:
         self._value = value
-        scrub.register(value)  # from now on hidden from every text the tool writes
+        if not public:  # public: known to all (the sandbox's built-in "sandbox"), nothing to hide
+            scrub.register(value)  # from now on hidden from every text the tool writes
 
     def reveal(self) -> str:
         """The secret itself, for the one place that sends it (the OAuth request)."""

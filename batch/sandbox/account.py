@@ -30,6 +30,7 @@ from typing import Any, Final
 import orjson
 
 from batch.errors import FileRefused
+from batch.sandbox.schema import check_shape
 from batch.vocabulary import ADDON_SIZES, ADDONS, PAID_TYPES, Kind, UserType
 
 PLANS: Final = ("free", "pro", "business", "education", "enterprise")
@@ -322,6 +323,9 @@ def _parse_limits(value: object) -> dict[str, Any]:
 
 def parse_account(data: object, source: str) -> Account:
     """Validate section-5 JSON data into an Account; raises FileRefused(source, reason)."""
+    wrong_shape = check_shape(data)
+    if wrong_shape is not None:
+        raise FileRefused(source, wrong_shape)
     try:
         top = _object(data, "the account file")
         head = _object(top.get("account"), "account")

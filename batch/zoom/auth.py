@@ -26,7 +26,7 @@ RENEW_MARGIN_SHARE: Final = 0.1  # ... or at 90% of the lifetime when that comes
 TOKEN_ATTEMPTS: Final = 4  # a token request that gets no answer is sent this many times
 
 # What the sandbox is sent when no credentials are configured (it accepts any).
-SANDBOX_CREDENTIALS: Final = Credentials("sandbox", "sandbox", Secret("sandbox"))
+SANDBOX_CREDENTIALS: Final = Credentials("sandbox", "sandbox", Secret("sandbox", public=True))
 
 
 class TokenCache:
