@@ -76,5 +76,6 @@ def check_shape(data: object) -> str | None:
             expected = _EXPECTED.get(first["type"], first["msg"].lower())
             what = f"must be {expected}, not {given}"
         more = error.error_count() - 1
-        return f"{where}: {what}" + (f" (and {more} more problems)" if more else "")
+        others = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        return f"{where}: {what}{others}"
     return None
