@@ -37,6 +37,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,8 +226,14 @@ def _take(
     """The verified copy of an inbox file in its `.processing/` job folder (original removed);
     None when it is left for the next run, an exit code when it could not be copied."""
     job = _free(archive / PROCESSING / f"{moment.astimezone(UTC):{STAMP_FORMAT}}-{path.name}")
-    job.mkdir()
-    copied = take_copy(path, job / path.name, settled, write=write)
+    try:
+        job.mkdir()
+        copied = take_copy(path, job / path.name, settled, write=write)
+        if not isinstance(copied, str):
+            _write_source(job, {"name": path.name, "size": copied.size,
+                                "sha256": copied.sha256, "attempts": 0})  # fmt: skip
+    except OSError as error:  # the archive's disk is full or read-only: the file stays
+        copied = f"could not be copied into the archive ({error.strerror}); left in the inbox"
     if isinstance(copied, str):
         shutil.rmtree(job, ignore_errors=True)
         waiting = copied.startswith(("still being written", "no longer"))
@@ -237,8 +244,6 @@ def _take(
         output.event("file", "error", file=shown(path.name), status="not-taken", error=copied,
                      exit_code=EXIT_INPUT)  # fmt: skip
         return EXIT_INPUT
-    _write_source(job, {"name": path.name, "size": copied.size, "sha256": copied.sha256,
-                        "attempts": 0})  # fmt: skip
     path.unlink()
     sync_folder(path.parent)
     return copied.path
@@ -342,7 +347,8 @@ def _write_source(job: Path, source: dict[str, Any]) -> None:
 def _write_reason(archived: Path, name: str, reason: str) -> None:
     """`<archived>.reason.txt`: the file's name and why it is in failed/."""
     text = f"file: {shown(name)}\nreason: {reason}\n"
-    archived.with_name(f"{archived.name}.reason.txt").write_text(text, encoding="utf-8")
+    with suppress(OSError):  # a full disk: the reason is still in the log
+        archived.with_name(f"{archived.name}.reason.txt").write_text(text, encoding="utf-8")
 
 
 def _archive_report(report: Path | None, job: Path, destination: Path, stamp: str) -> Path | None:
