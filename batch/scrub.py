@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from collections import deque
 from typing import TYPE_CHECKING, Final, TextIO
 from urllib.parse import quote, quote_plus
 
@@ -35,9 +36,12 @@ HIDDEN: Final = "***"
 MIN_SECRET_CHARS: Final = 6
 # "Basic" is also a Zoom license type: only a long credential-looking word after it is hidden
 _SCHEMES: Final = r"\b([Bb]earer|Basic)(\s+)[A-Za-z0-9._~+/=-]{12,}(?=$|[\s\"',;})\]])"
+RECENT_TOKENS: Final = 64  # expiring secrets (bearer tokens) hidden: the latest this many
 _lock = threading.Lock()
-_secrets: set[str] = set()
+_lasting: set[str] = set()
+_recent: deque[frozenset[str]] = deque(maxlen=RECENT_TOKENS)
 _pattern: re.Pattern[str] | None = None
+_stale = False  # a secret was registered since _pattern was built
 _schemes: Final = re.compile(_SCHEMES)
 _padding: Final = re.compile(re.escape(HIDDEN) + "=+")
 
@@ -51,18 +55,39 @@ def _forms(value: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
 
 
-def register(value: str) -> None:
-    """Hide `value` (and its encoded forms) from every text written from now on."""
+def register(value: str, *, expires: bool = False) -> None:
+    """Hide `value` (and its encoded forms) from every text written from now on.
+
+    A value that `expires` (a bearer token) is hidden while it is among the latest
+    RECENT_TOKENS of them, so a long-lived process does not collect them for ever. Cheap: the
+    pattern is rebuilt at the next `scrub`.
+    """
     if len(value) < MIN_SECRET_CHARS:
         return
-    global _pattern
+    global _stale
+    forms = _forms(value)
     with _lock:
-        new = _forms(value) - _secrets
-        if not new:
+        if forms <= _lasting or any(forms == held for held in _recent):
             return
-        _secrets.update(new)
-        ordered = sorted(_secrets, key=len, reverse=True)  # longest first: no half-replaced form
-        _pattern = re.compile("|".join(re.escape(s) for s in ordered))
+        if expires:
+            _recent.append(frozenset(forms))
+        else:
+            _lasting.update(forms)
+        _stale = True
+
+
+def _current() -> re.Pattern[str] | None:
+    """The pattern of every secret hidden now (rebuilt when one was registered)."""
+    global _pattern, _stale
+    if not _stale:
+        return _pattern
+    with _lock:
+        if _stale:
+            hidden = _lasting.union(*_recent)
+            ordered = sorted(hidden, key=len, reverse=True)  # longest first: none half-hidden
+            _pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+            _stale = False
+        return _pattern
 
 
 def register_pair(user: str, secret: str) -> None:
@@ -76,7 +101,7 @@ def register_pair(user: str, secret: str) -> None:
 
 def scrub(text: str) -> str:
     """`text` with every registered secret and every Bearer/Basic credential replaced by ***."""
-    pattern = _pattern
+    pattern = _current()
     if pattern is not None:
         text = pattern.sub(HIDDEN, text)
         if HIDDEN + "=" in text:  # the base64 padding of a hidden form

@@ -110,7 +110,7 @@ class TokenCache:
             raise CredentialsRefused(credentials.account_id, "the token endpoint sent no token")
         expires_in = float(body.get("expires_in") or 3600)
         margin = min(RENEW_MARGIN_S, RENEW_MARGIN_SHARE * expires_in)
-        self._token = Secret(token)
+        self._token = Secret(token, expires=True)
         self._renew_at = self._clock() + expires_in - margin
         self.fetches += 1
         log.debug("new access token for account %s (%.0f s)", credentials.account_id, expires_in)
