@@ -265,12 +265,18 @@ def test_leftovers_that_must_not_be_resumed_go_to_failed(
     assert list((inbox / "archive" / ".processing").iterdir()) == []
 
 
-def test_unfinished_copy_is_dropped_and_the_original_taken(tmp_path: Path, inbox: Path) -> None:
-    """A run killed while copying leaves a temporary copy; the next run removes it and copies
-    the original (still in the inbox) again."""
+@pytest.mark.parametrize("recorded", [False, True], ids=["while-copying", "before-rename"])
+def test_unfinished_copy_is_dropped_and_the_original_taken(
+    tmp_path: Path, inbox: Path, recorded: bool
+) -> None:
+    """A run killed while copying (or after recording what it read, before the copy got its
+    name) leaves a temporary copy; the next run removes it and copies the original (still in
+    the inbox) again."""
     job = inbox / "archive" / ".processing" / "20261126T010000Z-users.csv"
     job.mkdir(parents=True)
     (job / ".users.csv.copying").write_bytes(b"email\nhalf")
+    if recorded:
+        (job / ".source.json").write_bytes(orjson.dumps({"name": "users.csv", "attempts": 0}))
     (inbox / "users.csv").write_bytes(b"email\nwhole@example.com\n")
     pipeline = Recorder()
     assert run(tmp_path, pipeline).code == 0

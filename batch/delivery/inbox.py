@@ -48,6 +48,7 @@ import orjson
 from batch.delivery import FileOutcome, RunSummary
 from batch.delivery.intake import (
     TEMP_SUFFIX,
+    Copied,
     Write,
     archive_name,
     file_digest,
@@ -226,12 +227,14 @@ def _take(
     """The verified copy of an inbox file in its `.processing/` job folder (original removed);
     None when it is left for the next run, an exit code when it could not be copied."""
     job = _free(archive / PROCESSING / f"{moment.astimezone(UTC):{STAMP_FORMAT}}-{path.name}")
+
+    def record(copied: Copied) -> None:  # before the copy gets its name: a named copy is verified
+        _write_source(job, {"name": path.name, "size": copied.size, "sha256": copied.sha256,
+                            "attempts": 0})  # fmt: skip
+
     try:
         job.mkdir()
-        copied = take_copy(path, job / path.name, settled, write=write)
-        if not isinstance(copied, str):
-            _write_source(job, {"name": path.name, "size": copied.size,
-                                "sha256": copied.sha256, "attempts": 0})  # fmt: skip
+        copied = take_copy(path, job / path.name, settled, write=write, before_rename=record)
     except OSError as error:  # the archive's disk is full or read-only: the file stays
         copied = f"could not be copied into the archive ({error.strerror}); left in the inbox"
     if isinstance(copied, str):

@@ -122,13 +122,20 @@ def _kind(mode: int) -> str:
 
 
 def take_copy(
-    source: Path, target: Path, settled: tuple[int, int], *, write: Write = os.write
+    source: Path,
+    target: Path,
+    settled: tuple[int, int],
+    *,
+    write: Write = os.write,
+    before_rename: Callable[[Copied], None] | None = None,
 ) -> Copied | str:
     """Copy `source` to `target` verified; the Copied, or why it was not taken (no copy left).
 
     `settled` is the (size, mtime_ns) the file kept while the inbox settled; a file that differs
     now, or changes while it is copied, is still being written. The copy is written under a
-    temporary name beside `target`, fsynced, read back and compared, then renamed.
+    temporary name beside `target`, fsynced, read back and compared, then (after
+    `before_rename`, which records what was read) renamed: a copy under its own name is always
+    a verified one.
     """
     temp = target.with_name(f".{target.name}{TEMP_SUFFIX}")
     try:
@@ -156,9 +163,16 @@ def take_copy(
     if file_digest(temp) != (size, digest):
         _remove(temp)
         return "the archive copy does not match what was read (disk failing?); left in the inbox"
+    copied = Copied(target, size, digest)
+    if before_rename is not None:
+        try:
+            before_rename(copied)
+        except BaseException:
+            _remove(temp)
+            raise
     os.replace(temp, target)
     sync_folder(target.parent)
-    return Copied(target, size, digest)
+    return copied
 
 
 def _copy(fd: int, temp: Path, limit: int, write: Write) -> tuple[int, str]:
