@@ -99,7 +99,7 @@ def _sandbox_credentials(account: dict[str, object]) -> Credentials:
         )
     info = account.get("account")
     account_id = str(info.get("id", "sandbox")) if isinstance(info, dict) else "sandbox"
-    return Credentials(account_id, "sandbox", Secret("sandbox"))
+    return Credentials(account_id, "sandbox", Secret("sandbox", public=True))
 
 
 def readable_holders(users: Mapping[str, AccountUser]) -> set[str]:
@@ -162,7 +162,6 @@ def with_onprem(state: AccountSnapshot, onprem: str) -> AccountSnapshot:
     if onprem == "auto":
         return state
     return replace(state, on_prem_available=onprem == "true")
-
 
 
 def read_account_now(

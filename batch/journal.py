@@ -33,6 +33,7 @@ import orjson
 
 from batch.errors import InputError
 from batch.planning import Operation
+from batch.scrub import scrub
 from batch.settings import DEFAULT_JOURNAL_PATH
 
 OpState = Literal["pending", "sent", "applied", "failed", "skipped", "unknown"]
@@ -212,7 +213,7 @@ class Journal:
         self._write(
             "UPDATE ops SET state=?, code=?, message=?, updated=? WHERE run_id=? AND op_id=?",
             (
-                (state, code, message, now, run_id, op_id)
+                (state, code, None if message is None else scrub(message), now, run_id, op_id)
                 for op_id, (state, code, message) in results.items()
             ),
         )

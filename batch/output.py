@@ -19,8 +19,10 @@ Streams, decided once for every command:
   `Error: <message>`.
 
 `--quiet` drops progress and `debug`/`info` events; warnings and errors stay. Secrets never get
-out: a field whose value is a `Secret` is written `"***"`, and a field *named* like a secret
-(`*secret*`, `*password*`, `*token*`) is refused with ValueError, so the mistake shows in tests.
+out: a field whose value is a `Secret` is written `"***"`, a field *named* like a secret
+(`*secret*`, `*password*`, `*token*`) is refused with ValueError, so the mistake shows in tests,
+and every text goes through `batch.scrub.printable` (registered secrets and Bearer/Basic
+credentials become `***`, a file name's undecodable bytes are shown escaped).
 
 Example::
 
@@ -57,6 +59,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from batch.scrub import printable
 from batch.settings import Secret
 
 LogFormat = Literal["auto", "text", "json"]
@@ -77,10 +80,23 @@ def _plain(value: object) -> object:
     if isinstance(value, Secret):
         return HIDDEN
     if isinstance(value, PurePath):
-        return str(value)
+        return printable(str(value))
     if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    return str(value)
+        return sorted((_clean(v) for v in value), key=str)
+    return printable(str(value))
+
+
+def _clean(value: object) -> object:
+    """A field value with its text scrubbed of secrets and made printable (any file name)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, PurePath):
+        return printable(str(value))
+    if isinstance(value, Mapping):
+        return {_clean(k) if isinstance(k, str) else k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
 
 
 def _text_value(value: object) -> str:
@@ -134,6 +150,7 @@ class Output:
             raise ValueError(f"unknown level {level!r}")
         if self.quiet and level in QUIET_DROPS:
             return
+        fields = {key: _clean(value) for key, value in fields.items()}
         if self.style == "json":
             record = {"ts": utc_timestamp(), "level": level, "event": name, **fields}
             line = orjson.dumps(record, default=_plain, option=_JSON_OPTIONS).decode()
@@ -147,14 +164,14 @@ class Output:
             pairs = "  ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
             marker = {"warning": "[yellow]![/] ", "error": "[red]Error:[/] "}.get(level, "")
             assert self._console is not None
-            self._console.print(f"{marker}{name}  [dim]{pairs}[/]", markup=True)
+            self._console.print(f"{marker}{name}  [dim]{printable(pairs)}[/]", markup=True)
 
     def error(self, message: str, **fields: object) -> None:
         """An error: `Error: <message>` for people, an `error` event for machines."""
         if self.style == "json":
             self.event("error", "error", message=message, **fields)
         else:
-            self._write(f"Error: {message}")
+            self._write(f"Error: {printable(message)}")
 
     def warning(self, message: str, **fields: object) -> None:
         """A warning event with a message."""
@@ -233,5 +250,5 @@ class Output:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _write(self, line: str) -> None:
-        self.stream.write(line + "\n")
+        self.stream.write(printable(line) + "\n")
         self.stream.flush()

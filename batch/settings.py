@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urljoin
 
+from batch import scrub
 from batch.vocabulary import Mode
 
 DEFAULT_API_URL: Final = "https://api.zoom.us/v2"
@@ -41,8 +42,10 @@ class Secret:
 
     __slots__ = ("_value",)
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, *, public: bool = False, expires: bool = False) -> None:
         self._value = value
+        if not public:  # public: known to all (the sandbox's built-in "sandbox"), nothing to hide
+            scrub.register(value, expires=expires)  # hidden from every text the tool writes
 
     def reveal(self) -> str:
         """The secret itself, for the one place that sends it (the OAuth request)."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from batch.delivery import FileOutcome, RunSummary
 from batch.delivery.inbox import run_inbox
 from batch.errors import FileRefused, InputError, LockHeld
 from batch.output import Output
+from batch.sandbox import DEMO_ACCOUNT
 from batch.settings import MailSettings, Settings
 
 NOW = datetime(2026, 11, 27, 22, 58, 0, tzinfo=UTC)
@@ -63,6 +66,19 @@ def drop(inbox: Path, name: str, text: str, age_s: int) -> Path:
     stamp = NOW.timestamp() - age_s
     os.utime(path, (stamp, stamp))
     return path
+
+
+def leave_job(archive: Path, stamp: str, name: str, data: bytes, *, attempts: int = 0,
+              recorded: bytes | None = None) -> Path:  # fmt: skip
+    """A job folder as a killed run leaves it: the copy and the record of what was read."""
+    job = archive / ".processing" / f"{stamp}-{name}"
+    job.mkdir(parents=True)
+    (job / name).write_bytes(data)
+    read = data if recorded is None else recorded
+    source = {"name": name, "size": len(read), "sha256": hashlib.sha256(read).hexdigest(),
+              "attempts": attempts}  # fmt: skip
+    (job / ".source.json").write_bytes(orjson.dumps(source))
+    return job
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -124,9 +140,15 @@ def test_files_are_archived_with_their_reports(tmp_path: Path, inbox: Path) -> N
         f"archive/processed/{STAMP}-b.xlsx": "exit=1",
         f"archive/processed/{STAMP}-b-report.xlsx": "report of b.xlsx",
         f"archive/failed/{STAMP}-c.CSV": "exit=2",
+        f"archive/failed/{STAMP}-c.CSV.reason.txt":
+            f"file: c.CSV\nreason: exit 2: see the report {STAMP}-c-report.xlsx\n",
         f"archive/failed/{STAMP}-c-report.xlsx": "report of c.CSV",
         f"archive/failed/{STAMP}-d.csv": "raise",
+        f"archive/failed/{STAMP}-d.csv.reason.txt":
+            "file: d.csv\nreason: RuntimeError: pipeline bug\n",
         f"archive/failed/{STAMP}-e.csv": "refuse",
+        f"archive/failed/{STAMP}-e.csv.reason.txt":
+            "file: e.csv\nreason: e.csv: not a spreadsheet\n",
     }
     failed = [(e["file"], e["exit_code"], e["error"]) for e in result.events if e.get("error")]
     assert failed == [
@@ -188,9 +210,8 @@ def test_file_still_being_written_waits_for_next_run(tmp_path: Path, inbox: Path
 
 def test_interrupted_files_are_finished_first(tmp_path: Path, inbox: Path) -> None:
     """A file left in .processing/ by a killed run is processed first, keeping its stamp."""
-    job = inbox / "archive" / ".processing" / "20261126T010000Z-old.csv"
-    (job / "report").mkdir(parents=True)
-    (job / "old.csv").write_text("exit=0")
+    job = leave_job(inbox / "archive", "20261126T010000Z", "old.csv", b"exit=0")
+    (job / "report").mkdir()
     (job / "report" / "old-report.xlsx").write_text("half a report")
     drop(inbox, "new.csv", "exit=1", age_s=5)
     pipeline = FakePipeline()
@@ -261,6 +282,7 @@ def test_second_run_meets_the_lock(tmp_path: Path, inbox: Path) -> None:
 def test_cli_without_terminal_writes_json_lines(tmp_path: Path, inbox: Path) -> None:
     """`batch inbox` off a terminal: every stderr line is JSON, stdout is for people."""
     (tmp_path / "batch.toml").write_text('[run]\njournal = "state/journal.sqlite"\n')
+    shutil.copyfile(DEMO_ACCOUNT, tmp_path / "sandbox.json")  # --sandbox PATH must exist
     done = subprocess.run(
         [sys.executable, "-c", "from batch.cli.main import main; main()", "inbox", "inbox",
          "--sandbox", "sandbox.json"],

@@ -26,6 +26,7 @@ from batch.cli.common import (
 )
 from batch.delivery import FileOutcome
 from batch.delivery.inbox import run_inbox
+from batch.delivery.intake import shown
 from batch.delivery.lock import account_lock
 from batch.errors import BatchError, InputError
 from batch.output import Output
@@ -106,7 +107,7 @@ def _processor(output: Output) -> Callable[[Path, Settings], FileOutcome]:
         outcome = apply_file(path, settings, output, command="inbox")
         summary = outcome.summary()
         counts = ", ".join(f"{n} {name}" for name, n in summary.counts.items() if n)
-        click.echo(f"{path.name}: {counts or 'no lines'} (exit {outcome.exit_code})")
+        click.echo(f"{shown(path.name)}: {counts or 'no lines'} (exit {outcome.exit_code})")
         return FileOutcome(outcome.exit_code, outcome.report_path, summary, None)
 
     return process

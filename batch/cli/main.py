@@ -7,7 +7,7 @@ import os
 
 import click
 
-from batch import __version__
+from batch import __version__, scrub
 from batch.cli.apply import apply_command, plan_command
 from batch.cli.assign import assign_command
 from batch.cli.common import stop_on_sigterm
@@ -40,6 +40,7 @@ cli.add_command(sandbox_group)
 
 def main() -> None:
     """Console-script entry point."""
+    scrub.install()  # every line on stdout and stderr goes through the one scrubber
     if os.environ.get("BATCH_DEBUG"):  # internal failures' tracebacks, for a bug report
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
     stop_on_sigterm()

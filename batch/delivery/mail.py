@@ -20,6 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Final
 
+from batch import scrub
 from batch.delivery import RunSummary
 from batch.errors import BatchError
 from batch.settings import MailSettings
@@ -82,6 +83,7 @@ def send_report(
         with _connect(mail) as smtp:
             if mail.username:
                 password = mail.password.reveal() if mail.password is not None else ""
+                scrub.register_pair(mail.username, password)  # AUTH PLAIN/LOGIN, if echoed
                 smtp.login(mail.username, password)
             refused = smtp.send_message(message)
     except smtplib.SMTPAuthenticationError as error:
@@ -159,11 +161,12 @@ def build_message(
     message = EmailMessage()
     message["From"] = sender
     message["To"] = ", ".join(mail.recipients)
-    subject = _one_line(subject)  # a file name with CR/LF must not make a header of its own
+    # scrubbed, and a file name with CR/LF must not make a header of its own
+    subject = _one_line(scrub.printable(subject))
     message["Subject"] = f"[SANDBOX] {subject}" if summary.is_sandbox else subject
     message["Date"] = format_datetime(now.astimezone(UTC))
     message["Message-ID"] = make_msgid("batch", domain=sender.rpartition("@")[2] or "localhost")
-    message.set_content(body_text(summary, report_path))
+    message.set_content(scrub.printable(body_text(summary, report_path)))
     if report_path is not None:
         message.add_attachment(
             report_path.read_bytes(),

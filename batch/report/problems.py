@@ -22,6 +22,7 @@ from batch.report.cells import MAX_DATA_ROWS
 from batch.report.columns import CellStyles, XmlColumn, text_column
 from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
+from batch.scrub import scrub_column
 from batch.vocabulary import PROBLEM_OUTCOMES, WIDE_FIELDS, Action, Kind
 
 PROBLEMS_SHEET: Final = "Problems"
@@ -40,7 +41,7 @@ def problem_lines(results: pd.DataFrame) -> pd.DataFrame:
 
 def _reasons(lines: pd.DataFrame) -> pd.Series:
     code = lines["code"].astype("string").fillna("")
-    message = lines["message"].astype("string").fillna("")
+    message = scrub_column(lines["message"]).astype("string").fillna("")
     joined = code + ": " + message
     return joined.where(code != "", message).where(message != "", code)
 

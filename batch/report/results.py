@@ -14,6 +14,7 @@ from batch.report.cells import MAX_DATA_ROWS
 from batch.report.columns import CellStyles, XmlColumn, int_column, text_column
 from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
+from batch.scrub import scrub_column
 
 RESULTS_SHEET: Final = "Results"
 RESULT_HEADERS: Final = ("Row", "Email", "License", "Action", "Outcome", "Code", "Message")
@@ -60,7 +61,7 @@ def write_results(
             text_column(part["action"], quote=quote),
             text_column(part["outcome"], quote=quote, styles=styles.outcomes),
             text_column(part["code"], quote=quote),
-            text_column(part["message"], quote=quote),
+            text_column(scrub_column(part["message"]), quote=quote),
         ]
         for column in run.file.extra_columns:
             values = input_values(run.file.source, column, part["row"])

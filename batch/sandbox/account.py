@@ -30,6 +30,7 @@ from typing import Any, Final
 import orjson
 
 from batch.errors import FileRefused
+from batch.sandbox.schema import check_shape
 from batch.vocabulary import ADDON_SIZES, ADDONS, PAID_TYPES, Kind, UserType
 
 PLANS: Final = ("free", "pro", "business", "education", "enterprise")
@@ -322,6 +323,9 @@ def _parse_limits(value: object) -> dict[str, Any]:
 
 def parse_account(data: object, source: str) -> Account:
     """Validate section-5 JSON data into an Account; raises FileRefused(source, reason)."""
+    wrong_shape = check_shape(data)
+    if wrong_shape is not None:
+        raise FileRefused(source, wrong_shape)
     try:
         top = _object(data, "the account file")
         head = _object(top.get("account"), "account")
@@ -393,6 +397,10 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
+class NotSaved(OSError):
+    """A change that could not be saved to the account file; it was undone in memory too."""
+
+
 # How long a flush waits for concurrent requests to bring their changes along (group commit).
 GROUP_WINDOW_S: Final = 0.004
 
@@ -405,6 +413,11 @@ class AccountFile:
     milliseconds so their changes join this flush, then serialises the whole account (via
     `snapshot`, under the state lock), writes it outside the lock, and wakes every change that
     flush covered. A lone client pays no window.
+
+    A flush that fails (full disk) calls `restore(saved)` with the content of the last good
+    flush, which puts the account in memory back to it and returns the newest version it
+    undid; every change up to that version then raises `NotSaved` from `committed`, so each of
+    their requests answers an error and the file and the memory never disagree.
     """
 
     def __init__(
@@ -413,35 +426,50 @@ class AccountFile:
         snapshot: Callable[[], tuple[int, bytes]],
         busy: Callable[[], int] = lambda: 1,
         window_s: float = GROUP_WINDOW_S,
+        restore: Callable[[bytes], int] | None = None,
     ) -> None:
         self.path = path
         self._snapshot = snapshot
         self._busy = busy
         self._window_s = window_s
+        self._restore = restore
         self._cond = threading.Condition()
         self._flushed = 0
+        self._undone = 0  # changes up to this version were rolled back: never saved
+        self._saved: bytes | None = None  # the last content written; None: the file as loaded
         self._writing = False
         self.flushes = 0
 
     def committed(self, version: int) -> None:
-        """Return once the file holds the account as of `version` (or later)."""
+        """Return once the file holds the account as of `version` (or later); raises NotSaved
+        when that change was undone because a flush failed."""
         while True:
             with self._cond:
                 while self._flushed < version and self._writing:
                     self._cond.wait()
                 if self._flushed >= version:
                     return
+                if version <= self._undone:
+                    raise NotSaved(f"{self.path}: the change could not be saved and was undone")
                 self._writing = True
                 if self._busy() > 1:
                     self._cond.wait(self._window_s)  # let concurrent changes join this flush
             done = 0
+            undone = 0
             try:
                 snapshot_version, content = self._snapshot()
                 write_atomically(self.path, content)
                 done = snapshot_version
+                self._saved = content if self._restore is not None else None
+            except OSError:
+                if self._restore is None:
+                    raise
+                saved = self._saved if self._saved is not None else self.path.read_bytes()
+                undone = self._restore(saved)
             finally:
                 with self._cond:
                     self._writing = False
                     self._flushed = max(self._flushed, done)
+                    self._undone = max(self._undone, undone)
                     self.flushes += 1
                     self._cond.notify_all()

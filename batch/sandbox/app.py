@@ -38,6 +38,8 @@ bodies follow zoom_api.md sections 1-7 and the 9b decisions. Where Zoom is silen
 from __future__ import annotations
 
 import base64
+import contextlib
+import logging
 import math
 import re
 import secrets
@@ -55,10 +57,20 @@ import anyio.to_thread
 import httpx
 import orjson
 
-from batch.sandbox.account import BASE, Account, AccountFile, User, parse_account, read_account
+from batch.sandbox.account import (
+    BASE,
+    Account,
+    AccountFile,
+    NotSaved,
+    User,
+    parse_account,
+    read_account,
+)
 from batch.sandbox.faults import ERROR_MESSAGES, FaultPlan, Faults
 from batch.sandbox.ratelimit import DAILY_MESSAGE, QPS_MESSAGE, Category, RateLimiter
 from batch.vocabulary import ADDON_SIZES, ADDONS, USER_TYPE_BY_CODE, USER_TYPE_CODES, Kind, UserType
+
+log = logging.getLogger(__name__)
 
 TOKEN_TTL_S: Final = 3600
 PAGE_TOKEN_TTL_S: Final = 15 * 60
@@ -129,6 +141,7 @@ class SandboxStats:
     # writes answered 2xx that changed nothing: a client repeating a write it should have read
     # back first (our planner never sends a write that changes nothing)
     noop_writes: int = 0
+    rollbacks: int = 0  # saves that failed (full disk): the account went back to the file
 
 
 class ZoomError(Exception):
@@ -244,7 +257,7 @@ class Sandbox:
         self._limiter = RateLimiter.for_account(account.plan, account.limits, clock, self._utc)
         self._inflight = 0
         self._file = (
-            AccountFile(path, self._snapshot, busy=lambda: self._inflight)
+            AccountFile(path, self._snapshot, busy=lambda: self._inflight, restore=self._restore)
             if path is not None
             else None
         )
@@ -292,11 +305,23 @@ class Sandbox:
         if self._file is not None:
             with self._lock:
                 version = self._version
-            self._file.committed(version)
+            with contextlib.suppress(NotSaved):  # undone in memory too: both hold the saved account
+                self._file.committed(version)
 
     def _snapshot(self) -> tuple[int, bytes]:
         with self._lock:
             return self._version, self._account.to_json()
+
+    def _restore(self, saved: bytes) -> int:
+        """Put the account back to what the file holds (a save failed); the newest version
+        undone."""
+        with self._lock:
+            self._account = parse_account(orjson.loads(saved), "the saved account")
+            self._by_status.clear()
+            self._pages.clear()
+            self._features_at = None
+            self.stats.rollbacks += 1
+            return self._version
 
     @property
     def inflight(self) -> int:
@@ -364,7 +389,12 @@ class Sandbox:
         else:
             response, version = self._dispatch(request, path)
             if version and self._file is not None:
-                self._file.committed(version)
+                try:
+                    self._file.committed(version)
+                except NotSaved as error:
+                    log.error("sandbox: %s", error)
+                    unsaved = "The change could not be saved; it was undone."
+                    return _json_response(500, {"code": 500, "message": unsaved})
             if kind == "drop_after":
                 with self._lock:
                     self.stats.faults["drop_after"] += 1

@@ -15,6 +15,7 @@ from typing import Final
 
 import httpx
 
+from batch import scrub
 from batch.settings import Credentials, Secret
 from batch.zoom.errors import AccountUnreachable, CredentialsRefused, zoom_error_body
 
@@ -25,7 +26,7 @@ RENEW_MARGIN_SHARE: Final = 0.1  # ... or at 90% of the lifetime when that comes
 TOKEN_ATTEMPTS: Final = 4  # a token request that gets no answer is sent this many times
 
 # What the sandbox is sent when no credentials are configured (it accepts any).
-SANDBOX_CREDENTIALS: Final = Credentials("sandbox", "sandbox", Secret("sandbox"))
+SANDBOX_CREDENTIALS: Final = Credentials("sandbox", "sandbox", Secret("sandbox", public=True))
 
 
 class TokenCache:
@@ -77,7 +78,9 @@ class TokenCache:
     async def _fetch(self) -> Secret:
         """Ask the token endpoint for a new token (called with the lock held)."""
         credentials = self._credentials
-        auth = httpx.BasicAuth(credentials.client_id, credentials.client_secret.reveal())
+        secret = credentials.client_secret.reveal()
+        scrub.register_pair(credentials.client_id, secret)  # the Basic header, if echoed
+        auth = httpx.BasicAuth(credentials.client_id, secret)
         data = {"grant_type": "account_credentials", "account_id": credentials.account_id}
         response: httpx.Response | None = None
         last_error = ""
@@ -107,7 +110,7 @@ class TokenCache:
             raise CredentialsRefused(credentials.account_id, "the token endpoint sent no token")
         expires_in = float(body.get("expires_in") or 3600)
         margin = min(RENEW_MARGIN_S, RENEW_MARGIN_SHARE * expires_in)
-        self._token = Secret(token)
+        self._token = Secret(token, expires=True)
         self._renew_at = self._clock() + expires_in - margin
         self.fetches += 1
         log.debug("new access token for account %s (%.0f s)", credentials.account_id, expires_in)
