@@ -30,6 +30,9 @@ DEFAULT_TIMEOUT_S: Final = 30.0
 DEFAULT_MAX_FILE_BYTES: Final = 200 * 1024 * 1024
 DEFAULT_MAX_ROWS: Final = 2_000_000
 DEFAULT_MAX_CELL_CHARS: Final = 32_767  # Excel's own limit for one cell
+# Workbooks are unpacked whole: these keep the largest accepted one under 2 GiB of memory.
+DEFAULT_MAX_CELLS: Final = 20_000_000  # a sheet's grid, rows x columns
+DEFAULT_MAX_SHARED_STRINGS: Final = 5_000_000  # entries of the shared-strings table
 
 ENV_ACCOUNT_ID: Final = "ZOOM_ACCOUNT_ID"
 ENV_CLIENT_ID: Final = "ZOOM_CLIENT_ID"
@@ -96,6 +99,16 @@ class Limits:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    max_cells: int = DEFAULT_MAX_CELLS
+    max_shared_strings: int = DEFAULT_MAX_SHARED_STRINGS
+
+
+@dataclass(frozen=True)
+class Intake:
+    """How a file is read: the sheet to take (`--sheet`) and columns to carry through unread."""
+
+    sheet: str | None = None  # None: the active sheet, or the only one with our header
+    ignore_columns: tuple[str, ...] = ()  # headers never matched nor refused ([intake])
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,7 @@ class Settings:
     prices: Mapping[str, float] = field(default_factory=dict)  # license label -> monthly price
     currency: str = "EUR"
     limits: Limits = field(default_factory=Limits)
+    intake: Intake = field(default_factory=Intake)
 
     @property
     def uses_sandbox(self) -> bool:
