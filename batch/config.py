@@ -45,8 +45,8 @@ relative to the file's own folder (so a cron job may run from anywhere).
 | `limits.max_file_bytes` | whole number > 0 | largest input file (200 MiB) |
 | `limits.max_rows` | whole number > 0 | most data rows (2,000,000) |
 | `limits.max_cell_chars` | whole number > 0 | longest cell (32,767) |
-| `limits.max_cells` | whole number > 0 | most cells a workbook sheet may span (20,000,000) |
-| `limits.max_shared_strings` | whole number > 0 | most distinct texts in a workbook (5,000,000) |
+| `limits.max_cells` | whole number > 0 | most filled cells in a workbook sheet (3,000,000) |
+| `limits.max_shared_strings` | whole number > 0 | most shared strings in a workbook (3,000,000) |
 | `intake.sheet` | text | the workbook sheet to read, as `--sheet` (unset: the active one) |
 | `intake.ignore_columns` | list of texts | headers carried through unread, never refused |
 

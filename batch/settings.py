@@ -30,9 +30,10 @@ DEFAULT_TIMEOUT_S: Final = 30.0
 DEFAULT_MAX_FILE_BYTES: Final = 200 * 1024 * 1024
 DEFAULT_MAX_ROWS: Final = 2_000_000
 DEFAULT_MAX_CELL_CHARS: Final = 32_767  # Excel's own limit for one cell
-# Workbooks are unpacked whole: these keep the largest accepted one under 2 GiB of memory.
-DEFAULT_MAX_CELLS: Final = 20_000_000  # a sheet's grid, rows x columns
-DEFAULT_MAX_SHARED_STRINGS: Final = 5_000_000  # entries of the shared-strings table
+# Workbooks are unpacked whole (about 220 bytes per filled cell, 50 per empty one inside the
+# sheet's grid, 70 per shared string): these keep the largest accepted one under 2 GiB.
+DEFAULT_MAX_CELLS: Final = 3_000_000  # filled cells of a sheet; its grid may span 4 times that
+DEFAULT_MAX_SHARED_STRINGS: Final = 3_000_000  # entries of the shared-strings table
 
 ENV_ACCOUNT_ID: Final = "ZOOM_ACCOUNT_ID"
 ENV_CLIENT_ID: Final = "ZOOM_CLIENT_ID"

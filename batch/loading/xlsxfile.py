@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Final
 
 import pandas as pd
-from python_calamine import CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
 from batch.loading.headers import HEADER_SEARCH_ROWS, field_of, is_recognisable
 from batch.settings import Limits
@@ -29,9 +29,11 @@ _WORKBOOK_PART: Final = "xl/workbook.xml"
 # Guards checked before python-calamine reads anything: it inflates every part whole and holds
 # a sheet as a dense grid from A1 to its farthest cell, so a zip bomb or one stray cell in
 # XFD1048576 would take all memory (and abort the process) instead of raising.
-MAX_INFLATED_BYTES: Final = 1 << 30  # all parts together, as the zip declares them
+MAX_INFLATED_BYTES: Final = 512 << 20  # all parts together, as the zip declares them (text
+# is held about three times over once read: 512 MiB keeps a workbook of long texts under 2 GiB)
 MAX_RATIO: Final = 100  # a part larger than _RATIO_FROM inflating more than this is a bomb
 _RATIO_FROM: Final = 16 << 20
+GRID_PER_CELL: Final = 4  # a sheet's grid (empty cells too) may span this many times max_cells
 _META_BYTES: Final = 16 << 20  # workbook.xml, relationships and table parts are small
 _SHARED_STRINGS_PART: Final = "xl/sharedStrings.xml"
 _STRING_TAG: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
@@ -146,10 +148,14 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = [m.name for m in workbook.sheets_metadata]
     visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
-    chosen = _choose(workbook, names, visible, active, sheet)
+    opened: dict[int, CalamineSheet | None] = {}  # each sheet is parsed once
+    chosen = _choose(workbook, names, visible, active, sheet, opened)
     if chosen is None:
         return Sheet(pd.DataFrame(), None)
-    rows = _rows(workbook, names[chosen])
+    found = opened.pop(chosen, None) if chosen in opened else _open(workbook, names[chosen])
+    opened.clear()
+    rows = _rows(found)
+    del found
     table = _to_table(rows)
     del rows
     part = next((p for p in parts if p.name == names[chosen]), None)
@@ -163,22 +169,23 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
     return Sheet(table, names[chosen], tuple(notes))
 
 
-def _rows(workbook: CalamineWorkbook, name: str) -> list[list[Cell]]:
+def _open(workbook: CalamineWorkbook, name: str) -> CalamineSheet | None:
     try:
-        rows: list[list[Cell]] = workbook.get_sheet_by_name(name).to_python(
-            skip_empty_area=False
-        )
+        return workbook.get_sheet_by_name(name)
     except Exception:  # a chart or macro sheet has no cells: not ours
+        return None
+
+
+def _rows(sheet: CalamineSheet | None) -> list[list[Cell]]:
+    if sheet is None:
         return []
+    rows: list[list[Cell]] = sheet.to_python(skip_empty_area=False)
     return rows
 
 
-def _head(workbook: CalamineWorkbook, name: str) -> list[list[str]]:
+def _head(sheet: CalamineSheet | None) -> list[list[str]]:
     """A sheet's first non-empty rows as text, without converting the rest of it."""
-    try:
-        return _text_rows(workbook.get_sheet_by_name(name).iter_rows())
-    except Exception:  # a chart or macro sheet has no cells: not ours
-        return []
+    return _text_rows(sheet.iter_rows()) if sheet is not None else []
 
 
 def _choose(
@@ -187,6 +194,7 @@ def _choose(
     visible: list[bool],
     active: int,
     wanted: str | None,
+    opened: dict[int, CalamineSheet | None],
 ) -> int | None:
     """The position of the sheet to read (see read_table), or None for an empty workbook."""
     if wanted is not None:
@@ -195,7 +203,10 @@ def _choose(
             listed = ", ".join(f"'{n}'" for n in names)
             raise SheetChoice(f"has no sheet '{wanted}': its sheets are {listed}")
         return folded.index(wanted.strip().casefold())
-    heads = {i: _head(workbook, n) for i, n in enumerate(names) if visible[i]}
+    for i, name in enumerate(names):
+        if visible[i]:
+            opened[i] = _open(workbook, name)
+    heads = {i: _head(opened[i]) for i in opened}
     with_header = [i for i, rows in heads.items() if _has_header(rows)]
     if active in with_header:
         return active
@@ -353,11 +364,17 @@ def _check_sheet_extent(
                 break
     # Cells without a reference take the next column: at most one per such cell.
     height, width = max(last_row, rows), last_column + max(cells - referenced, 0)
-    if height * width > limits.max_cells:
+    grid = GRID_PER_CELL * limits.max_cells
+    if cells > limits.max_cells:
+        raise TooLarge(
+            f"a sheet has {cells:,} filled cells, the limit (max_cells) is "
+            f"{limits.max_cells:,}: save it as CSV, or split it"
+        )
+    if height * width > grid:
         raise TooLarge(
             f"a sheet spans {height:,} rows by {width:,} columns ({height * width:,} cells, "
-            f"the limit (max_cells) is {limits.max_cells:,}): delete the stray cells far below "
-            "or right of the data, or save the sheet as CSV"
+            f"the most is {grid:,}, {GRID_PER_CELL} times max_cells): delete the stray cells "
+            "far below or right of the data, or save the sheet as CSV"
         )
 
 
