@@ -163,6 +163,7 @@ def _load(path: Path, settings: Settings, output: Output) -> LoadedFile:
     where = {"sheet": loaded.sheet} if loaded.sheet is not None else {}
     output.event(
         "loaded",
+        "info",
         file=loaded.name,
         **where,
         header_row=loaded.header_row,

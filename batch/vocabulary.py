@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from enum import StrEnum
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Final
 
 
@@ -425,8 +425,9 @@ def parse_license_word(text: str) -> tuple[Kind, UserType | None, int | None] | 
     key = word_key(text)
     if key in USER_TYPE_WORDS and not key.isdigit():
         return Kind.BASE, USER_TYPE_WORDS[key], None
-    if addon_word(key) is not None:
-        return addon_word(key), None, None
+    named = addon_word(key)
+    if named is not None:
+        return named, None, None
     found = product_size(key)
     if found is not None and found[0] is not None:
         return found[0], None, found[1]

@@ -77,8 +77,10 @@ def files(draw: st.DrawFn) -> tuple[bytes, list[str], list[str]]:
 
 @settings(max_examples=80, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(files())
-def test_no_filled_license_cell_is_dropped_silently(case: tuple[bytes, list[str], list[str]]) -> None:
-    """Each filled cell of a column meant as a license column gets a line, or the file is refused."""
+def test_no_filled_license_cell_is_dropped_silently(
+    case: tuple[bytes, list[str], list[str]],
+) -> None:
+    """Each filled cell of a column meant as a license gets a line, or the file is refused."""
     data, headers, meant = case
     try:
         loaded = load(io.BytesIO(data), name="in.csv")

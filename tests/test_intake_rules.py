@@ -112,13 +112,26 @@ def test_ignore_columns_carry_a_near_miss_through_unread() -> None:
 @pytest.mark.parametrize(
     ("text", "header_row", "skipped", "note"),
     [
-        ("Licenses for April\n\nEmail,Webinar\nann@example.com,500\n", 3, (1,),
-         "row 1 above the header (row 3) were skipped"),
-        ("#TYPE System.Management.Automation.PSCustomObject\n\"Email\";\"Webinar\"\n"
-         "\"ann@example.com\";\"500\"\n", 2, (1,), "row 1 above the header (row 2) were skipped"),
+        (
+            "Licenses for April\n\nEmail,Webinar\nann@example.com,500\n",
+            3,
+            (1,),
+            "row 1 above the header (row 3) were skipped",
+        ),
+        (
+            '#TYPE System.Management.Automation.PSCustomObject\n"Email";"Webinar"\n'
+            '"ann@example.com";"500"\n',
+            2,
+            (1,),
+            "row 1 above the header (row 2) were skipped",
+        ),
         ("sep=;\nEmail;Webinar\nann@example.com;500\n", 1, (), "its first line sep=; set the"),
-        ("Title, with a comma\nSubtitle\nEmail|Webinar\nann@example.com|500\n", 3, (1, 2),
-         "rows 1-2 above the header (row 3) were skipped"),
+        (
+            "Title, with a comma\nSubtitle\nEmail|Webinar\nann@example.com|500\n",
+            3,
+            (1, 2),
+            "rows 1-2 above the header (row 3) were skipped",
+        ),
     ],
     ids=["title", "powershell-type-line", "sep-line", "two-title-rows-other-delimiter"],
 )
@@ -332,14 +345,14 @@ def test_config_limits_and_intake_keys_reach_the_settings(tmp_path: Path) -> Non
     """[limits] max_cells / max_shared_strings and [intake] sheet / ignore_columns are read."""
     path = tmp_path / "batch.toml"
     path.write_text(
-        '[limits]\nmax_cells = 10\nmax_shared_strings = 20\n'
+        "[limits]\nmax_cells = 10\nmax_shared_strings = 20\n"
         '[intake]\nsheet = "April"\nignore_columns = ["Webniar", "Meeting notes"]\n'
     )
     settings = load_config(path, {})
     assert (settings.limits.max_cells, settings.limits.max_shared_strings) == (10, 20)
     assert settings.intake == Intake(sheet="April", ignore_columns=("Webniar", "Meeting notes"))
     path.write_text('[intake]\nignore_columns = "Webniar"\n')
-    with pytest.raises(ConfigError, match="intake.ignore_columns"):
+    with pytest.raises(ConfigError, match=r"intake\.ignore_columns"):
         load_config(path, {})
 
 
@@ -355,5 +368,7 @@ def test_validate_refuses_an_ambiguous_workbook_with_exit_2_and_takes_sheet(
     refused = CliRunner().invoke(cli, ["validate", str(path), "--report", report])
     assert refused.exit_code == 2
     assert "several sheets have a header we recognise ('March', 'April')" in refused.output
-    chosen = CliRunner().invoke(cli, ["validate", str(path), "--sheet", "March", "--report", report])
+    chosen = CliRunner().invoke(
+        cli, ["validate", str(path), "--sheet", "March", "--report", report]
+    )
     assert chosen.exit_code == 0, chosen.output

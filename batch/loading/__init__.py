@@ -134,7 +134,9 @@ def _load_bytes(data: bytes, file_name: str, limits: Limits, intake: Intake) -> 
         try:
             sheet = xlsxfile.read_table(data, limits, intake.sheet)
         except (xlsxfile.NotAWorkbook, CalamineError) as error:
-            raise FileRefused(file_name, formats.zip_message(data, file_name) or NOT_XLSX) from error
+            raise FileRefused(
+                file_name, formats.zip_message(data, file_name) or NOT_XLSX
+            ) from error
         except xlsxfile.TooLarge as error:
             raise FileRefused(file_name, f"too large when unpacked: {error}") from error
         except xlsxfile.SheetChoice as error:

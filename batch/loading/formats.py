@@ -22,8 +22,7 @@ _LOCK_MAX_BYTES: Final = 4096  # Excel's owner file is 165 bytes
 
 _SAVE_AS: Final = "save it as Excel Workbook (.xlsx) or CSV UTF-8"
 OLD_XLS: Final = (
-    "an old .xls workbook (Excel 97-2003): open it in Excel, choose File > Save As and "
-    + _SAVE_AS
+    "an old .xls workbook (Excel 97-2003): open it in Excel, choose File > Save As and " + _SAVE_AS
 )
 PROTECTED: Final = (
     "a password-protected workbook: open it in Excel, remove the password (File > Info > "
@@ -40,9 +39,7 @@ ODS: Final = (
     "an OpenDocument spreadsheet (.ods): in LibreOffice choose File > Save As > Excel 2007-365 "
     "(.xlsx), or Text CSV"
 )
-NUMBERS: Final = (
-    "an Apple Numbers file: in Numbers choose File > Export To > Excel (.xlsx) or CSV"
-)
+NUMBERS: Final = "an Apple Numbers file: in Numbers choose File > Export To > Excel (.xlsx) or CSV"
 _BY_EXTENSION: Final = {".xls": OLD_XLS, ".xlsb": XLSB, ".ods": ODS, ".numbers": NUMBERS}
 _ODS_MIMETYPES: Final = (b"application/vnd.oasis.opendocument.spreadsheet",)
 
@@ -76,7 +73,7 @@ def zip_message(data: bytes, name: str) -> str | None:
         return by_extension(name)
     if "xl/workbook.bin" in names:
         return XLSB
-    if mimetype.strip() in _ODS_MIMETYPES or "content.xml" in names and name.endswith(".ods"):
+    if mimetype.strip() in _ODS_MIMETYPES or ("content.xml" in names and name.endswith(".ods")):
         return ODS
     if "Index/Document.iwa" in names or any(n.startswith("Index/") for n in names):
         return NUMBERS

@@ -47,7 +47,9 @@ _INVISIBLE_RE: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
 _WRAPPED_RE: Final = r"[<>;,\"']|mailto:"
 _ANGLE_RE: Final = re.compile(r"<([^<>]*)>")
 _ONE_EMAIL_RE: Final = re.compile(EMAIL_PATTERN)
-_NOT_ASKED_NOTE: Final = "'{cell}' is not a request: nothing changes (write no or remove to take {name} away)"
+_NOT_ASKED_NOTE: Final = (
+    "'{cell}' is not a request: nothing changes (write no or remove to take {name} away)"
+)
 
 
 def normalise_emails(cells: pd.Series) -> pd.Series:
@@ -157,7 +159,7 @@ def size_meaning(kind: Kind) -> Callable[[str], Meaning]:
             note = f"size '{text.strip()}' is not a request: nothing changes"
             return kind.value, "", None, Action.NONE.value, "", note
         read = read_cell(text)
-        if read is not None and read[3] != Action.ASSIGN.value or read and read[2] is None:
+        if (read is not None and read[3] != Action.ASSIGN.value) or (read and read[2] is None):
             return kind.value, "", None, "", "", ""  # only a size belongs here
         return read
 
@@ -182,9 +184,7 @@ def flag_and_size_meaning(kind: Kind) -> Callable[[str], Meaning]:
         if size[3] == "":
             return size  # not a size: unknown-license
         if flag[2] is not None and flag[2] != size[2]:
-            note = (
-                f"the {name} column says {flag[2]} and its size column {size[2]}: keep one"
-            )
+            note = f"the {name} column says {flag[2]} and its size column {size[2]}: keep one"
             return kind.value, "", flag[2], Action.ASSIGN.value, Code.CONFLICT.value, note
         return kind.value, "", size[2], flag[3], "", ""
 

@@ -246,7 +246,9 @@ def _workbook_parts(archive: zipfile.ZipFile) -> tuple[list[_SheetPart], int]:
         for table_part in _relationships(archive, sheet_part).values():
             if "/tables/" not in table_part:
                 continue
-            attrs = next((a for t, a in _tags(_small_part(archive, table_part)) if t == "table"), {})
+            attrs = next(
+                (a for t, a in _tags(_small_part(archive, table_part)) if t == "table"), {}
+            )
             count = attrs.get("totalsRowCount", "0")
             end = re.search(r"(\d+)$", attrs.get("ref", ""))
             if count.isdigit() and int(count) > 0 and end:
@@ -335,9 +337,7 @@ def _check_unpacked_size(archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_sheet_extent(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
-) -> None:
+def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
     """Refuse a sheet whose grid from A1 to its farthest cell is too big to hold.
 
     Streams the part (zipfile stops at the declared size and checks the CRC, so a part that

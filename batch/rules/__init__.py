@@ -43,7 +43,7 @@ def _normalised(requests: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"requests table lacks columns {missing}")
     table = requests.loc[:, list(REQUEST_COLUMNS)].assign(
-        **{c: requests[c] if c in requests else "" for c in REQUEST_NOTE_COLUMNS}
+        **{c: requests.get(c, "") for c in REQUEST_NOTE_COLUMNS}
     )
     if not table["request"].is_monotonic_increasing:
         table = table.sort_values("request", kind="stable")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ import openpyxl
 from openpyxl.worksheet.table import Table
 
 HERE = Path(__file__).resolve().parent
+FIXED_TIME = (2026, 4, 1, 9, 0, 0)
 E = "@example.com"
 
 
@@ -41,6 +43,18 @@ def save(wb: openpyxl.Workbook, name: str) -> None:
     wb.properties.creator = "IT"
     wb.properties.created = wb.properties.modified = datetime(2026, 4, 1, 9, 0)
     wb.save(HERE / name)
+    steady(HERE / name)
+
+
+def steady(path: Path) -> None:
+    """Rewrite a zip with fixed entry times and document dates, so a re-run changes no byte."""
+    with zipfile.ZipFile(path) as source:
+        parts = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for part, data in parts:
+            if part == "docProps/core.xml":
+                data = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2026-04-01T09:00:00Z", data)
+            target.writestr(zipfile.ZipInfo(part, date_time=FIXED_TIME), data)
 
 
 def write(name: str, text: str, encoding: str = "utf-8", newline: str = "\n") -> None:
@@ -51,7 +65,7 @@ def zipped(name: str, parts: dict[str, bytes]) -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for part, data in parts.items():
-            archive.writestr(part, data)
+            archive.writestr(zipfile.ZipInfo(part, date_time=FIXED_TIME), data)
     (HERE / name).write_bytes(buffer.getvalue())
 
 
@@ -93,8 +107,13 @@ def make() -> list[dict[str, Any]]:
     # Excel: two tabs with our header and the instructions tab selected: no guessing.
     save(workbook([("Instructions", [["Fill in a tab"]]), ("March", MARCH), ("April", APRIL)]),
          "tabs-no-active.xlsx")  # fmt: skip
-    cases.append({"file": "tabs-no-active.xlsx", "exit": 2,
-                  "error": "several sheets have a header we recognise ('March', 'April')"})
+    cases.append(
+        {
+            "file": "tabs-no-active.xlsx",
+            "exit": 2,
+            "error": "several sheets have a header we recognise ('March', 'April')",
+        }
+    )
     cases.append({"file": "tabs-no-active.xlsx", "options": ["--sheet", "april"], "exit": 0,
                   "sheet": "April", "notes": [], "lines": APRIL_LINES})  # fmt: skip
 
@@ -282,11 +301,21 @@ def make() -> list[dict[str, Any]]:
 
     # Files refused as a whole, each with a line saying what to do.
     write("typo-header.csv", f"Email,Webniar\nann.smit{E},500\n")
-    cases.append({"file": "typo-header.csv", "exit": 2,
-                  "error": "column B 'Webniar' is not a column we know: did you mean Webinar?"})
+    cases.append(
+        {
+            "file": "typo-header.csv",
+            "exit": 2,
+            "error": "column B 'Webniar' is not a column we know: did you mean Webinar?",
+        }
+    )
     (HERE / "~$users.xlsx").write_bytes(b"\x08IT admin" + b"\x00" * 45 + b"\x20" * 110)
-    cases.append({"file": "~$users.xlsx", "exit": 2,
-                  "error": "Excel's lock file for users.xlsx: close Excel and use users.xlsx"})
+    cases.append(
+        {
+            "file": "~$users.xlsx",
+            "exit": 2,
+            "error": "Excel's lock file for users.xlsx: close Excel and use users.xlsx",
+        }
+    )
     ods = {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet",
            "content.xml": b"<office:document-content/>"}  # fmt: skip
     zipped("calc-saved.ods", ods)
