@@ -44,7 +44,7 @@ Meaning = Read | None
 _INVISIBLE_RE: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
 # Cells that may hold an address in a wrapping: `Name <a@b.nl>`, `mailto:`, quotes, a trailing
 # `;` or `,` (Outlook's way of pasting addresses).
-_WRAPPED_RE: Final = r"[<>;,\"']|mailto:"
+_WRAPPED_RE: Final = r"[<>;,:\"']"  # a colon for mailto:
 _ANGLE_RE: Final = re.compile(r"<([^<>]*)>")
 _ONE_EMAIL_RE: Final = re.compile(EMAIL_PATTERN)
 _NOT_ASKED_NOTE: Final = (
@@ -83,7 +83,7 @@ def _email_columns(cells: pd.Series) -> tuple[pd.Series, pd.Series]:
     """The compared emails and a note per row where an address was unwrapped (else "")."""
     emails = normalise_emails(cells)
     notes = pd.Series("", index=cells.index, dtype="str")
-    wrapped = cells.str.contains(_WRAPPED_RE, case=False, regex=True).to_numpy(dtype=bool)
+    wrapped = cells.str.contains(_WRAPPED_RE, regex=True).to_numpy(dtype=bool)
     if wrapped.any():
         some = cells[wrapped]
         codes, uniques = pd.factorize(some, sort=False)
