@@ -47,6 +47,10 @@ relative to the file's own folder (so a cron job may run from anywhere).
 | `limits.max_file_bytes` | whole number > 0 | largest input file (200 MiB) |
 | `limits.max_rows` | whole number > 0 | most data rows (2,000,000) |
 | `limits.max_cell_chars` | whole number > 0 | longest cell (32,767) |
+| `limits.max_cells` | whole number > 0 | most filled cells in a workbook sheet (3,000,000) |
+| `limits.max_shared_strings` | whole number > 0 | most shared strings in a workbook (3,000,000) |
+| `intake.sheet` | text | the workbook sheet to read, as `--sheet` (unset: the active one) |
+| `intake.ignore_columns` | list of texts | headers carried through unread, never refused |
 
 Environment variables override the file: `ZOOM_ACCOUNT_ID`, `ZOOM_CLIENT_ID` and
 `ZOOM_CLIENT_SECRET`, each on its own. The three credentials are needed together: some but not
@@ -93,6 +97,7 @@ from batch.settings import (
     ENV_CLIENT_ID,
     ENV_CLIENT_SECRET,
     Credentials,
+    Intake,
     Limits,
     MailSettings,
     Secret,
@@ -245,6 +250,12 @@ def _address(value: object, key: str) -> str:
     return text
 
 
+def _texts(value: object, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _fail(key, 'a list of texts (["Notes", "Webinar (old)"])', value)
+    return tuple(value)
+
+
 def _addresses(value: object, key: str) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise _fail(key, 'a list of mail addresses (["a@example.com"])', value)
@@ -329,7 +340,10 @@ SCHEMA: Final[dict[str, dict[str, Parser]]] = {
         "max_file_bytes": _whole(1),
         "max_rows": _whole(1),
         "max_cell_chars": _whole(1),
+        "max_cells": _whole(1),
+        "max_shared_strings": _whole(1),
     },
+    "intake": {"sheet": _text, "ignore_columns": _texts},
 }
 
 
@@ -477,6 +491,8 @@ def _settings(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Setti
         settings = replace(settings, mail=_mail(mail, env))
     if limits:
         settings = replace(settings, limits=replace(Limits(), **limits))
+    if "intake" in parsed:
+        settings = replace(settings, intake=Intake(**parsed["intake"]))
     return settings
 
 

@@ -39,6 +39,13 @@ REQUEST_COLUMNS: Final = (
     "kind", "user_type", "size", "action",
 )  # fmt: skip
 
+# Optional request columns the loader adds; tables made without them read as "" (see rules).
+#   load_code str   a file-rule code the loader already knows ("conflict": `Webinar 500` in the
+#                   Large Meeting column), "" when none
+#   note      str   what the loader read in a way the admin should see ("read as jan@x.nl");
+#                   it starts the line's Message
+REQUEST_NOTE_COLUMNS: Final = ("load_code", "note")
+
 # The results table: one line per result, the report's `Results` sheet in this order, then
 # internal columns the report may use (request, kind, size) and not show.
 RESULT_COLUMNS: Final = ("row", "email", "license", "action", "outcome", "code", "message")
@@ -58,7 +65,11 @@ class LoadedFile:
     source: pd.DataFrame  # every input column as text, original headers, index = Excel row
     fields: dict[str, str]  # canonical field (vocabulary.FIELD_ALIASES keys) -> header as written
     extra_columns: tuple[str, ...]  # unknown columns, carried through to the report, in order
-    requests: pd.DataFrame  # REQUEST_COLUMNS
+    requests: pd.DataFrame  # REQUEST_COLUMNS (+ REQUEST_NOTE_COLUMNS from the loader)
+    sheet: str | None = None  # the workbook sheet read; None for a CSV
+    header_row: int = 1  # the header's row number as Excel shows it
+    skipped_rows: tuple[int, ...] = ()  # non-empty rows above the header, left out
+    notes: tuple[str, ...] = ()  # what the loader read in a way worth saying (Summary, logs)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -243,8 +243,19 @@ async def _apply(
 
 def _load(path: Path, settings: Settings, output: Output) -> LoadedFile:
     with output.stage("Loading", total=None):
-        loaded = load(path, limits=settings.limits)
-    output.event("loaded", file=loaded.name, layout=loaded.layout, requests=len(loaded.requests))
+        loaded = load(path, limits=settings.limits, intake=settings.intake)
+    where = {"sheet": loaded.sheet} if loaded.sheet is not None else {}
+    output.event(
+        "loaded",
+        "info",
+        file=loaded.name,
+        **where,
+        header_row=loaded.header_row,
+        layout=loaded.layout,
+        requests=len(loaded.requests),
+    )
+    for note in loaded.notes:
+        output.event("input", file=loaded.name, note=note)
     return loaded
 
 

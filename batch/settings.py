@@ -31,6 +31,10 @@ DEFAULT_TIMEOUT_S: Final = 30.0
 DEFAULT_MAX_FILE_BYTES: Final = 200 * 1024 * 1024
 DEFAULT_MAX_ROWS: Final = 2_000_000
 DEFAULT_MAX_CELL_CHARS: Final = 32_767  # Excel's own limit for one cell
+# Workbooks are unpacked whole (about 220 bytes per filled cell, 50 per empty one inside the
+# sheet's grid, 70 per shared string): these keep the largest accepted one under 2 GiB.
+DEFAULT_MAX_CELLS: Final = 3_000_000  # filled cells of a sheet; its grid may span 4 times that
+DEFAULT_MAX_SHARED_STRINGS: Final = 3_000_000  # entries of the shared-strings table
 
 ENV_ACCOUNT_ID: Final = "ZOOM_ACCOUNT_ID"
 ENV_CLIENT_ID: Final = "ZOOM_CLIENT_ID"
@@ -99,6 +103,16 @@ class Limits:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_rows: int = DEFAULT_MAX_ROWS
     max_cell_chars: int = DEFAULT_MAX_CELL_CHARS
+    max_cells: int = DEFAULT_MAX_CELLS
+    max_shared_strings: int = DEFAULT_MAX_SHARED_STRINGS
+
+
+@dataclass(frozen=True)
+class Intake:
+    """How a file is read: the sheet to take (`--sheet`) and columns to carry through unread."""
+
+    sheet: str | None = None  # None: the active sheet, or the only one with our header
+    ignore_columns: tuple[str, ...] = ()  # headers never matched nor refused ([intake])
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,7 @@ class Settings:
     # None = the command's default (on for inbox, off otherwise)
     full_account: bool | None = None
     onprem: str = "auto"  # [zoom] onprem: "auto" (an On-prem user exists), "true", "false"
+    intake: Intake = field(default_factory=Intake)
 
     @property
     def uses_sandbox(self) -> bool:

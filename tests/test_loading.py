@@ -14,7 +14,7 @@ from openpyxl import Workbook
 
 from batch.errors import FileRefused
 from batch.loading import load
-from batch.model import REQUEST_COLUMNS, LoadedFile
+from batch.model import REQUEST_COLUMNS, REQUEST_NOTE_COLUMNS, LoadedFile
 
 NBSP = "\u00a0"
 
@@ -256,9 +256,9 @@ def test_long_rows_without_email_still_give_requests() -> None:
 
 
 def test_requests_table_has_the_documented_columns_and_dtypes() -> None:
-    """The requests table matches batch.model.REQUEST_COLUMNS, numbered 0..n-1."""
+    """The requests table has batch.model's REQUEST_COLUMNS and note columns, numbered 0..n-1."""
     requests = load_bytes(WIDE_TEXT.encode()).requests
-    assert tuple(requests.columns) == REQUEST_COLUMNS
+    assert tuple(requests.columns) == (*REQUEST_COLUMNS, *REQUEST_NOTE_COLUMNS)
     assert requests["request"].tolist() == [0, 1]
     assert str(requests["size"].dtype) == "Int64"
     assert requests["row"].dtype == "int64"

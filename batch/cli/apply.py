@@ -18,6 +18,7 @@ from batch.cli.common import (
     make_output,
     output_options,
     run_options,
+    sheet_option,
 )
 from batch.delivery.mail import MailError, send_report
 from batch.output import Output
@@ -28,6 +29,7 @@ from batch.settings import Settings
 @click.command("plan")
 @click.argument("file", type=click.Path(path_type=Path))
 @common_options
+@sheet_option
 @account_options
 @run_options
 @output_options
@@ -49,6 +51,7 @@ def plan_command(file: Path, config_path: Path | None, **options: object) -> Non
 @click.command("apply")
 @click.argument("file", type=click.Path(path_type=Path))
 @common_options
+@sheet_option
 @account_options
 @run_options
 @click.option("--dry-run", is_flag=True, default=None, help="Plan only: change nothing.")

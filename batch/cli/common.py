@@ -48,6 +48,15 @@ def common_options(func: F) -> F:
     return func
 
 
+def sheet_option(func: F) -> F:
+    """Add `--sheet NAME`: the workbook sheet to read."""
+    return click.option(
+        "--sheet",
+        help="The workbook sheet to read (default: the active sheet, or the only one with a "
+        "header we recognise).",
+    )(func)
+
+
 def build_settings(config_path: Path | None, **options: Any) -> Settings:
     """Settings from defaults < config file < environment < command options."""
     from batch.cli.safety import check_account_options, check_config_file
@@ -58,6 +67,9 @@ def build_settings(config_path: Path | None, **options: Any) -> Settings:
     mail_to = options.pop("mail_to", ())
     if mail_to:
         settings = replace(settings, mail=replace(settings.mail, recipients=tuple(mail_to)))
+    sheet = options.pop("sheet", None)
+    if sheet is not None:
+        settings = replace(settings, intake=replace(settings.intake, sheet=sheet))
     mode = options.pop("mode", None)
     if mode is not None:
         settings = replace(settings, mode=Mode(mode))

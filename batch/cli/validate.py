@@ -13,12 +13,14 @@ from batch.cli.common import (
     handle_errors,
     make_output,
     output_options,
+    sheet_option,
 )
 
 
 @click.command("validate")
 @click.argument("file", type=click.Path(path_type=Path))
 @common_options
+@sheet_option
 @output_options
 @handle_errors
 def validate_command(
@@ -26,6 +28,7 @@ def validate_command(
     config_path: Path | None,
     report_path: Path | None,
     sandbox_path: Path | None,
+    sheet: str | None,
     log_format: str | None,
     quiet: bool,
 ) -> None:
@@ -40,6 +43,7 @@ def validate_command(
         config_path,
         report_path=report_path,
         sandbox_path=sandbox_path,
+        sheet=sheet,
         log_format=log_format,
         quiet=quiet or None,
     )

@@ -1,18 +1,25 @@
-"""CSV text to a table of cells: delimiter sniffing and parsing with pandas' C engine."""
+"""CSV text to a table of cells: delimiter sniffing and parsing with pandas' C engine.
+
+Lines above the header are allowed (a title, PowerShell's `#TYPE ...` line): the delimiter is
+the one under which one of the first rows names most known columns. Excel's `sep=;` first line
+sets the delimiter and is dropped, as Excel does (so row numbers still match Excel's).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Final
 
 import pandas as pd
 
-from batch.loading.headers import field_of
+from batch.loading.headers import HEADER_SEARCH_ROWS, field_of
 
 DELIMITERS: Final = (",", ";", "\t", "|")
 _BLANK_LINE_CHARS: Final = " \t\r\n\f\v\u00a0\"',;|"
 _SNIFF_CHARS: Final = 65536  # enough for any header row, even one with quoted line breaks
+_SEP_LINE: Final = re.compile(r'\A[ \t\r\n]*"?sep=(.)"?[^\n]*(?:\n|\Z)', re.IGNORECASE)
 
 
 def _first_line_start(text: str) -> int:
@@ -32,33 +39,57 @@ def has_content(text: str) -> bool:
     return _first_line_start(text) < len(text)
 
 
-def sniff_delimiter(text: str) -> str:
-    """The delimiter among `,` `;` tab `|` under which the header row names most known columns.
+def sep_line(text: str) -> tuple[str, str | None]:
+    """Excel's `sep=X` first line: the text without it and X (None when there is no such line).
 
-    Ties go to the delimiter giving more fields, then to the order above.
+    >>> sep_line("sep=;\\nEmail;Webinar\\n")
+    ('Email;Webinar\\n', ';')
+    """
+    match = _SEP_LINE.match(text)
+    if match is None or match.group(1) not in DELIMITERS:
+        return text, None
+    return text[match.end() :], match.group(1)
+
+
+def _head_records(text: str, delimiter: str) -> list[list[str]]:
+    """The first records of the text (as many as the header search looks at, and some)."""
+    start = _first_line_start(text)
+    head = io.StringIO(text[start : start + _SNIFF_CHARS], newline="")
+    records: list[list[str]] = []
+    try:
+        for record in csv.reader(head, delimiter=delimiter):
+            records.append(record)
+            if len(records) >= 2 * HEADER_SEARCH_ROWS:
+                break
+    except csv.Error:
+        pass
+    return records
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter among `,` `;` tab `|` under which one of the first rows names most known
+    columns.
+
+    Ties go to the delimiter giving more fields in that row, then to the order above.
 
     >>> sniff_delimiter("E-mailadres;Gebruikerstype;Webinar\\r\\n")
     ';'
     """
-    start = _first_line_start(text)
-    head = text[start : start + _SNIFF_CHARS]
     best, best_score = DELIMITERS[0], (-1, -1)
     for delimiter in DELIMITERS:
-        try:
-            fields = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
-        except csv.Error:
-            continue
-        score = (sum(field_of(f) is not None for f in fields), len(fields))
+        records = _head_records(text, delimiter)
+        score = max(
+            ((sum(field_of(f) is not None for f in r), len(r)) for r in records),
+            default=(-1, -1),
+        )
         if score > best_score:
             best, best_score = delimiter, score
     return best
 
 
 def header_width(text: str, delimiter: str) -> int:
-    """How many fields the first non-blank row has."""
-    start = _first_line_start(text)
-    head = io.StringIO(text[start : start + _SNIFF_CHARS], newline="")
-    return max(len(next(csv.reader(head, delimiter=delimiter), [])), 1)
+    """How many fields the widest of the first rows has."""
+    return max((len(r) for r in _head_records(text, delimiter)), default=1) or 1
 
 
 def read_table(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataFrame:

@@ -1,30 +1,44 @@
-"""XLSX workbooks to a table of cells with python-calamine: the first sheet that has our header."""
+"""XLSX workbooks to a table of cells with python-calamine: the sheet the admin means.
+
+The sheet is the one named by `--sheet`; else the active (selected) sheet when it has our
+header; else the only sheet that has one. Several candidates and none active refuse the file,
+naming them. An Excel table's Totals row is not data. Guards on the zip, the shared strings and
+each sheet's extent run before anything is unpacked.
+"""
 
 from __future__ import annotations
 
 import io
+import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
 
 import pandas as pd
-from python_calamine import CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
-from batch.loading.headers import field_of, is_recognisable
+from batch.loading.headers import HEADER_SEARCH_ROWS, field_of, is_recognisable
+from batch.settings import Limits
 
-ZIP_MAGIC: Final = b"PK\x03\x04"
-OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and password-protected .xlsx
 _WORKBOOK_PART: Final = "xl/workbook.xml"
 
 # Guards checked before python-calamine reads anything: it inflates every part whole and holds
 # a sheet as a dense grid from A1 to its farthest cell, so a zip bomb or one stray cell in
 # XFD1048576 would take all memory (and abort the process) instead of raising.
-MAX_INFLATED_BYTES: Final = 1 << 30  # all parts together, as the zip declares them
+MAX_INFLATED_BYTES: Final = 512 << 20  # all parts together, as the zip declares them (text
+# is held about three times over once read: 512 MiB keeps a workbook of long texts under 2 GiB)
 MAX_RATIO: Final = 100  # a part larger than _RATIO_FROM inflating more than this is a bomb
 _RATIO_FROM: Final = 16 << 20
-MAX_SHEET_CELLS: Final = 50_000_000  # the dense grid: rows x columns
+GRID_PER_CELL: Final = 4  # a sheet's grid (empty cells too) may span this many times max_cells
+_META_BYTES: Final = 16 << 20  # workbook.xml, relationships and table parts are small
+_SHARED_STRINGS_PART: Final = "xl/sharedStrings.xml"
+_STRING_TAG: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
+_TAG: Final = re.compile(r"<(?:\w+:)?(sheet|Relationship|table|workbookView)\b([^>]*)>")
+_ATTR: Final = re.compile(r'(?:\w+:)?(\w+)="([^"]*)"')
 _CHUNK: Final = 1 << 20
 _ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b")
 _ROW_REF: Final = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
@@ -42,6 +56,28 @@ class NotAWorkbook(Exception):
 
 class TooLarge(Exception):
     """The workbook would unpack past a guard; str(e) says which, for the refusal line."""
+
+
+class SheetChoice(Exception):
+    """No sheet can be chosen without guessing; str(e) names the sheets and how to choose."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The chosen sheet's cells as text (index = the sheet's row numbers) and what to say."""
+
+    table: pd.DataFrame
+    name: str | None  # None for an empty workbook
+    notes: tuple[str, ...] = ()  # e.g. a table's Totals row left out
+
+
+@dataclass(frozen=True)
+class _SheetPart:
+    """One sheet as workbook.xml lists it."""
+
+    name: str
+    visible: bool
+    totals: tuple[tuple[str, int, int], ...]  # (table name, first row, last row) of Totals rows
 
 
 def cell_text(value: Cell) -> str:
@@ -63,58 +99,224 @@ def cell_text(value: Cell) -> str:
     return str(value)
 
 
-def _is_blank(row: list[Cell]) -> bool:
-    return all(cell_text(v).strip() == "" for v in row)
-
-
-def _first_row(rows: list[list[Cell]]) -> list[str] | None:
-    """The first non-empty row of a sheet, as text; None for an empty sheet."""
+def _text_rows(rows: Iterator[list[Cell]]) -> list[list[str]]:
+    """The first non-empty rows of a sheet as text, as many as the header search looks at."""
+    found: list[list[str]] = []
     for row in rows:
-        if not _is_blank(row):
-            return [cell_text(v) for v in row]
-    return None
+        texts = [cell_text(v) for v in row]
+        if any(t.strip() for t in texts):
+            found.append(texts)
+            if len(found) >= HEADER_SEARCH_ROWS:
+                break
+    return found
 
 
-def read_table(data: bytes) -> pd.DataFrame:
+def _has_header(rows: list[list[str]]) -> bool:
+    return any(is_recognisable(r) for r in rows)
+
+
+def _names_a_column(rows: list[list[str]]) -> bool:
+    return any(any(map(field_of, r)) for r in rows)
+
+
+def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None) -> Sheet:  # noqa: B008  # frozen
     """The chosen sheet's cells as text columns 0..n-1, indexed by the sheet's own row numbers.
 
-    Hidden sheets are left out. The chosen sheet is the first whose first non-empty row is a
-    recognisable header; failing that, the first whose first row names any known column (so
-    the refusal names what is missing there), else the first non-empty sheet. An empty
-    workbook gives an empty table.
+    `sheet` names the sheet to read (any case). Otherwise: the active sheet when it has a
+    recognisable header among its first non-empty rows; else the only visible sheet that has
+    one. Hidden sheets are never chosen unasked. When none has one, the first sheet naming any
+    known column (so the refusal names what is missing there), else the first non-empty one. An
+    empty workbook gives an empty table.
+
     Raises NotAWorkbook when the bytes are not an .xlsx workbook, TooLarge when it would unpack
-    past MAX_INFLATED_BYTES (or inflate more than MAX_RATIO times) or a sheet spans more than
-    MAX_SHEET_CELLS.
+    past MAX_INFLATED_BYTES (or inflate more than MAX_RATIO times), hold more than
+    `limits.max_shared_strings` shared strings or a sheet spans more than `limits.max_cells`,
+    and SheetChoice when `sheet` is not there or several sheets qualify and none is active.
     """
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if _WORKBOOK_PART not in archive.namelist():
                 raise NotAWorkbook
             _check_unpacked_size(archive)
+            _check_shared_strings(archive, limits)
             for info in archive.infolist():
                 if info.filename.endswith(".xml"):
-                    _check_sheet_extent(archive, info)
+                    _check_sheet_extent(archive, info, limits)
+            parts, active = _workbook_parts(archive)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise NotAWorkbook from error
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    sheets: list[list[list[Cell]]] = []
-    for sheet in workbook.sheets_metadata:
-        name = sheet.name
-        if sheet.visible != SheetVisibleEnum.Visible:
-            continue  # the admin cannot see it: old data kept out of sight is not the request
-        try:
-            sheets.append(workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
-        except Exception:  # a chart or macro sheet has no cells: not ours
-            sheets.append([])
-    firsts = [_first_row(rows) for rows in sheets]
-    chosen = next((i for i, f in enumerate(firsts) if f and is_recognisable(f)), None)
+    names = [m.name for m in workbook.sheets_metadata]
+    visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
+    opened: dict[int, CalamineSheet | None] = {}  # each sheet is parsed once
+    chosen = _choose(workbook, names, visible, active, sheet, opened)
     if chosen is None:
-        chosen = next((i for i, f in enumerate(firsts) if f and any(map(field_of, f))), None)
-    if chosen is None:
-        chosen = next((i for i, f in enumerate(firsts) if f), None)
-    if chosen is None:
-        return pd.DataFrame()
-    return _to_table(sheets[chosen])
+        return Sheet(pd.DataFrame(), None)
+    found = opened.pop(chosen, None) if chosen in opened else _open(workbook, names[chosen])
+    opened.clear()
+    rows = _rows(found)
+    del found
+    table = _to_table(rows)
+    del rows
+    part = next((p for p in parts if p.name == names[chosen]), None)
+    notes = []
+    for table_name, first, last in part.totals if part else ():
+        inside = [r for r in range(first, last + 1) if r in table.index]
+        if inside:
+            table.loc[inside, :] = ""
+            shown = f"row {first}" if first == last else f"rows {first}-{last}"
+            notes.append(f"{shown}: the Totals row of table {table_name}, not read as data")
+    return Sheet(table, names[chosen], tuple(notes))
+
+
+def _open(workbook: CalamineWorkbook, name: str) -> CalamineSheet | None:
+    try:
+        return workbook.get_sheet_by_name(name)
+    except Exception:  # a chart or macro sheet has no cells: not ours
+        return None
+
+
+def _rows(sheet: CalamineSheet | None) -> list[list[Cell]]:
+    if sheet is None:
+        return []
+    rows: list[list[Cell]] = sheet.to_python(skip_empty_area=False)
+    return rows
+
+
+def _head(sheet: CalamineSheet | None) -> list[list[str]]:
+    """A sheet's first non-empty rows as text, without converting the rest of it."""
+    return _text_rows(sheet.iter_rows()) if sheet is not None else []
+
+
+def _choose(
+    workbook: CalamineWorkbook,
+    names: list[str],
+    visible: list[bool],
+    active: int,
+    wanted: str | None,
+    opened: dict[int, CalamineSheet | None],
+) -> int | None:
+    """The position of the sheet to read (see read_table), or None for an empty workbook."""
+    if wanted is not None:
+        folded = [n.casefold() for n in names]
+        if wanted.strip().casefold() not in folded:
+            listed = ", ".join(f"'{n}'" for n in names)
+            raise SheetChoice(f"has no sheet '{wanted}': its sheets are {listed}")
+        return folded.index(wanted.strip().casefold())
+    for i, name in enumerate(names):
+        if visible[i]:
+            opened[i] = _open(workbook, name)
+    heads = {i: _head(opened[i]) for i in opened}
+    with_header = [i for i, rows in heads.items() if _has_header(rows)]
+    if active in with_header:
+        return active
+    if len(with_header) == 1:
+        return with_header[0]
+    if with_header:
+        listed = ", ".join(f"'{names[i]}'" for i in with_header)
+        shown = f" (the active sheet is '{names[active]}')" if 0 <= active < len(names) else ""
+        raise SheetChoice(
+            f"several sheets have a header we recognise ({listed}) and none of them is the "
+            f"active sheet{shown}: choose one with --sheet NAME"
+        )
+    for test in (_names_a_column, bool):
+        found = next((i for i, rows in heads.items() if test(rows)), None)
+        if found is not None:
+            return found
+    return None
+
+
+def _workbook_parts(archive: zipfile.ZipFile) -> tuple[list[_SheetPart], int]:
+    """The sheets as workbook.xml lists them (with their tables' Totals rows) and the index of
+    the active one (Excel's `activeTab`, 0 when absent)."""
+    workbook = _small_part(archive, _WORKBOOK_PART)
+    active = 0
+    sheets: list[tuple[str, bool, str]] = []
+    for tag, attrs in _tags(workbook):
+        if tag == "workbookView" and "activeTab" in attrs:
+            active = int(attrs["activeTab"]) if attrs["activeTab"].isdigit() else 0
+        elif tag == "sheet":
+            visible = attrs.get("state", "visible") == "visible"
+            sheets.append((attrs.get("name", ""), visible, attrs.get("id", "")))
+    targets = _relationships(archive, _WORKBOOK_PART)
+    parts = []
+    for name, visible, rel in sheets:
+        sheet_part = targets.get(rel, "")
+        totals = []
+        for table_part in _relationships(archive, sheet_part).values():
+            if "/tables/" not in table_part:
+                continue
+            attrs = next(
+                (a for t, a in _tags(_small_part(archive, table_part)) if t == "table"), {}
+            )
+            count = attrs.get("totalsRowCount", "0")
+            end = re.search(r"(\d+)$", attrs.get("ref", ""))
+            if count.isdigit() and int(count) > 0 and end:
+                last = int(end.group(1))
+                table_name = attrs.get("displayName") or attrs.get("name") or "?"
+                totals.append((table_name, last - int(count) + 1, last))
+        parts.append(_SheetPart(name, visible, tuple(totals)))
+    # activeTab counts every sheet in workbook.xml's order, which calamine keeps
+    return parts, active
+
+
+def _small_part(archive: zipfile.ZipFile, name: str) -> str:
+    """A small XML part as text ("" when missing or too big to be what it claims)."""
+    try:
+        info = archive.getinfo(name)
+    except KeyError:
+        return ""
+    if info.file_size > _META_BYTES:
+        return ""
+    return archive.read(info).decode("utf-8", errors="replace")
+
+
+def _tags(xml: str) -> Iterator[tuple[str, dict[str, str]]]:
+    for match in _TAG.finditer(xml):
+        yield match.group(1), dict(_ATTR.findall(match.group(2)))
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """A part's relationships: id -> the target's path inside the zip."""
+    if not part:
+        return {}
+    folder, base = posixpath.split(part)
+    xml = _small_part(archive, posixpath.join(folder, "_rels", base + ".rels"))
+    found = {}
+    for tag, attrs in _tags(xml):
+        if tag == "Relationship" and "Id" in attrs and "Target" in attrs:
+            target = attrs["Target"]
+            path = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            found[attrs["Id"]] = posixpath.normpath(path)
+    return found
+
+
+def _check_shared_strings(archive: zipfile.ZipFile, limits: Limits) -> None:
+    """Refuse a workbook whose shared-strings table holds more entries than max_shared_strings.
+
+    Each entry costs memory once unpacked, however short it is in the file: 40 million tiny
+    strings in a 200 MB file would take gigabytes.
+    """
+    try:
+        info = archive.getinfo(_SHARED_STRINGS_PART)
+    except KeyError:
+        return
+    count = 0
+    rest = b""
+    with archive.open(info) as part:
+        while chunk := part.read(_CHUNK):
+            text = rest + chunk
+            cut = text.rfind(b"<")
+            text, rest = text[:cut], text[cut:]
+            count += len(_STRING_TAG.findall(text))
+            if count > limits.max_shared_strings:
+                break
+    count += len(_STRING_TAG.findall(rest))
+    if count > limits.max_shared_strings:
+        raise TooLarge(
+            f"it holds more than {limits.max_shared_strings:,} distinct texts (shared strings), "
+            f"the limit (max_shared_strings): save it as CSV, or split it"
+        )
 
 
 def _check_unpacked_size(archive: zipfile.ZipFile) -> None:
@@ -135,7 +337,7 @@ def _check_unpacked_size(archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
     """Refuse a sheet whose grid from A1 to its farthest cell is too big to hold.
 
     Streams the part (zipfile stops at the declared size and checks the CRC, so a part that
@@ -162,11 +364,17 @@ def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None
                 break
     # Cells without a reference take the next column: at most one per such cell.
     height, width = max(last_row, rows), last_column + max(cells - referenced, 0)
-    if height * width > MAX_SHEET_CELLS:
+    grid = GRID_PER_CELL * limits.max_cells
+    if cells > limits.max_cells:
+        raise TooLarge(
+            f"a sheet has {cells:,} filled cells, the limit (max_cells) is "
+            f"{limits.max_cells:,}: save it as CSV, or split it"
+        )
+    if height * width > grid:
         raise TooLarge(
             f"a sheet spans {height:,} rows by {width:,} columns ({height * width:,} cells, "
-            f"the most is {MAX_SHEET_CELLS:,}): delete the stray cells far below or right of "
-            "the data"
+            f"the most is {grid:,}, {GRID_PER_CELL} times max_cells): delete the stray cells "
+            "far below or right of the data, or save the sheet as CSV"
         )
 
 

@@ -96,6 +96,7 @@ def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> None:
     w["u_id"] = found["u_id"].fillna("").astype(str)
     w["u_type"] = found["u_type"].fillna("").astype(str)
     w["u_status"] = found["u_status"].fillna("").astype(str)
+    w["u_known"] = found["u_known"].fillna(False).astype(bool).to_numpy()
     held = pd.Series(pd.NA, index=w.index, dtype="Int64")
     for kind in ADDONS:
         is_kind = w["kind"] == kind.value
@@ -107,7 +108,15 @@ def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> None:
 
 
 def check_users(w: pd.DataFrame) -> None:
-    """`user-not-found` and `user-not-active` (the message says pending or deactivated)."""
+    """`user-not-found`, and `user-not-active` for a change to a pending or deactivated user.
+
+    A line that asks nothing (FALSE: not asked) is `unchanged` first, whoever it is about. A
+    line asking for what such a user already holds is left to the later rules, which call it
+    `unchanged`: exporting the account and feeding the file back passes. Only a change is
+    refused (the message says pending or deactivated).
+    """
+    asks_nothing = pending(w) & (w["action"] == str(Action.NONE))
+    mark(w, asks_nothing, Outcome.UNCHANGED, "", lambda d: d["message"])
     todo = pending(w)
     mark(
         w,
@@ -116,17 +125,34 @@ def check_users(w: pd.DataFrame) -> None:
         str(Code.USER_NOT_FOUND),
         "no user " + w["key"] + " in this account",
     )
+    already = _already_so(w)
     for status, why in (
         ("pending", "the user is pending (invited, not activated yet)"),
         ("inactive", "the user is deactivated"),
     ):
         mark(
             w,
-            pending(w) & (w["u_status"] == status),
+            pending(w) & (w["u_status"] == status) & ~already,
             Outcome.INVALID,
             str(Code.USER_NOT_ACTIVE),
             why,
         )
+
+
+def _already_so(w: pd.DataFrame) -> pd.Series:
+    """Lines that would change nothing for their user: the same type, the add-on size held, or
+    the removal of something not held. Add-ons count only when the user's were read."""
+    base = w["kind"] == Kind.BASE.value
+    remove = w["action"] == str(Action.REMOVE)
+    same_type = w["user_type"] == w["u_type"]
+    base_same = base & ~remove & same_type
+    base_noop = base & remove & ~(same_type & w["user_type"].isin(PAID))
+    held, size = w["held"], w["size"]
+    addon = w["kind"].isin([k.value for k in ADDONS]) & w["u_known"]
+    holds_it = held.notna() & (size.isna() | (size == held).fillna(False))
+    addon_same = addon & ~remove & holds_it
+    addon_noop = addon & remove & (held.isna() | (size.notna() & (size != held).fillna(False)))
+    return (base_same | base_noop | addon_same | addon_noop).astype(bool)
 
 
 def check_duplicates(w: pd.DataFrame) -> None:

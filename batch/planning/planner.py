@@ -178,10 +178,20 @@ def plan(
 
     needed = {k for k, n in granted_counts.items() if n > max(before.get(k, 0), 0)}
     operations = build_operations(lines, needed)
+    _prepend_notes(lines)
     results = lines[columns].copy()
     results["row"] = results["row"].astype("Int64")
     results["size"] = results["size"].astype("Int64")
     return Plan(results, operations, seats_after(snapshot.seats, freed, granted_counts), removals)
+
+
+def _prepend_notes(lines: pd.DataFrame) -> None:
+    """Start each message with the loader's note of its line, unless it is the note already."""
+    note = lines["note"].fillna("").astype(str)
+    message = lines["message"].fillna("").astype(str)
+    add = (note != "") & (message != note)
+    joined = note + message.where(message == "", "; " + message)
+    lines["message"] = message.where(~add, joined)
 
 
 def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.DataFrame:
@@ -198,6 +208,8 @@ def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.Dat
     typed = w["email"].fillna("").astype(str).str.replace("\u00a0", " ").str.strip().str.lower()
     w["key"] = w["request"].map(normal).fillna(typed).astype(str)
     w["file_valid"] = w["outcome"] == VALID
+    # what the loader noted on a valid line ("read as jan@x.nl") starts its final message
+    w["note"] = w["message"].where(w["file_valid"], "")
     w["sync"] = False
     return w.sort_values(["row", "request"], kind="stable").reset_index(drop=True)
 

@@ -24,7 +24,7 @@ from batch.report.cells import (
     styled,
 )
 from batch.report.labels import sort_labels
-from batch.vocabulary import Outcome
+from batch.vocabulary import ADDONS, Action, Outcome
 
 SUMMARY_SHEET: Final = "Summary"
 SANDBOX_TITLE: Final = "SANDBOX: emulated account, not a real Zoom account"
@@ -60,6 +60,38 @@ def license_counts(results: pd.DataFrame) -> pd.DataFrame:
     return table.reindex(index=sort_labels(table.index), columns=list(OUTCOMES), fill_value=0)
 
 
+def input_facts(run: RunInfo) -> list[tuple[str, object]]:
+    """What was read of the file: the sheet, the header's row, the loader's notes (rows skipped
+    above the header, a Totals row), and the columns carried through unread."""
+    loaded = run.file
+    facts: list[tuple[str, object]] = []
+    if loaded.sheet is not None:
+        facts.append(("Sheet", loaded.sheet))
+    facts.append(("Header row", loaded.header_row))
+    facts += [("Input note", note) for note in loaded.notes]
+    if loaded.extra_columns:
+        facts.append(("Carried columns", ", ".join(loaded.extra_columns)))
+    return facts
+
+
+def removal_facts(results: pd.DataFrame) -> list[tuple[str, object]]:
+    """Add-ons taken from users who hold them, apart from the counts: a run that removes what
+    people use should say so where it is read first."""
+    if results.empty or "kind" not in results:
+        return []
+    removes = (
+        (results["action"].astype("string") == Action.REMOVE.value)
+        & results["kind"].astype("string").isin([k.value for k in ADDONS])
+        & results["outcome"].astype("string").isin([Outcome.PLANNED.value, Outcome.APPLIED.value])
+    )
+    if not removes.any():
+        return []
+    taken = results.loc[removes.fillna(False).to_numpy(dtype=bool)]
+    by_label = taken["license"].astype("string").value_counts().sort_index()
+    listed = ", ".join(f"{n} {label}" for label, n in by_label.items())
+    return [("Held add-ons removed", f"{len(taken)} ({listed})")]
+
+
 def _account_text(run: RunInfo) -> str:
     if run.is_sandbox:
         where = f" ({run.sandbox_path})" if run.sandbox_path else ""
@@ -91,6 +123,8 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
         ("Command", command),
         ("Mode", str(run.mode)),
         ("Layout", run.file.layout),
+        *input_facts(run),
+        *removal_facts(results),
         ("Started (UTC)", excel_datetime(run.started)),
         ("Finished (UTC)", excel_datetime(run.finished)),
         ("Run by", run.user),

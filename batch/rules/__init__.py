@@ -16,16 +16,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from batch.model import REQUEST_COLUMNS
+from batch.model import REQUEST_COLUMNS, REQUEST_NOTE_COLUMNS
 from batch.rules.codes import RANK, VALID, Ranks
 from batch.rules.file_rules import Lines, conflict, duplicate, missing_prerequisite, not_stackable
 from batch.rules.results import build_results
 from batch.rules.schema import value_ranks
-from batch.vocabulary import Code
+from batch.vocabulary import Action, Code
 
 __all__ = ["check_file"]
 
-_TEXT_COLUMNS = ("email", "email_input", "column", "raw", "kind", "user_type", "action")
+_TEXT_COLUMNS = (
+    "email", "email_input", "column", "raw", "kind", "user_type", "action", *REQUEST_NOTE_COLUMNS,
+)  # fmt: skip
 
 # The cross-row rules that judge every line passing the per-value rules, in precedence order.
 _CROSS_ROW_RULES = (
@@ -40,7 +42,9 @@ def _normalised(requests: pd.DataFrame) -> pd.DataFrame:
     missing = [column for column in REQUEST_COLUMNS if column not in requests.columns]
     if missing:
         raise ValueError(f"requests table lacks columns {missing}")
-    table = requests.loc[:, list(REQUEST_COLUMNS)]
+    table = requests.loc[:, list(REQUEST_COLUMNS)].assign(
+        **{c: requests.get(c, "") for c in REQUEST_NOTE_COLUMNS}
+    )
     if not table["request"].is_monotonic_increasing:
         table = table.sort_values("request", kind="stable")
     table = table.reset_index(drop=True)
@@ -71,13 +75,24 @@ def check_file(requests: pd.DataFrame) -> pd.DataFrame:
     table = _normalised(requests)
     ranks = value_ranks(table)
     evidence = np.full(len(table), "", dtype=object)
+    _record_load_codes(table, ranks)
     lines = Lines.of(table)
-    eligible = ranks == VALID
+    # a not-asked line (FALSE) changes nothing: it cannot clash with, repeat or need anything
+    asks = (table["action"] != Action.NONE.value).to_numpy(dtype=bool)
+    eligible = (ranks == VALID) & asks
     for code, rule in _CROSS_ROW_RULES:
         _record(ranks, evidence, code, rule(lines, eligible))
-    applied = ranks == VALID
+    applied = (ranks == VALID) & asks
     _record(ranks, evidence, Code.MISSING_PREREQUISITE, missing_prerequisite(lines, applied))
     return build_results(table, lines, ranks, evidence)
+
+
+def _record_load_codes(table: pd.DataFrame, ranks: Ranks) -> None:
+    """Codes the loader found (a product name in another add-on's column) on valid lines."""
+    found = (table["load_code"] != "").to_numpy(dtype=bool) & (ranks == VALID)
+    for code in pd.unique(table.loc[found, "load_code"]):
+        these = found & (table["load_code"] == code).to_numpy(dtype=bool)
+        ranks[these] = RANK[str(code)]
 
 
 def _record(ranks: Ranks, evidence: npt.NDArray[np.object_], code: Code, hits: pd.Series) -> None:

@@ -29,6 +29,7 @@ from batch.vocabulary import (
     Code,
     Kind,
     UserType,
+    did_you_mean,
     header_key,
 )
 
@@ -36,7 +37,7 @@ _ADDON_NAME: Final = {kind.value: name for kind, name in ADDON_NAMES.items()}
 _SIZE_LIST: Final = {
     kind.value: ", ".join(str(size) for size in sizes) for kind, sizes in ADDON_SIZES.items()
 }
-_ACTIONS: Final = (Action.ASSIGN.value, Action.REMOVE.value)
+_ACTIONS: Final = (Action.ASSIGN.value, Action.REMOVE.value, Action.NONE.value)
 # Lines' integer codes -> words: kind 0 unknown, 1 base, 2.. add-ons; user type 0 none, 1.. types.
 _KIND_NAMES: Final = np.array(["", "", *(ADDON_NAMES[kind] for kind in ADDONS)], dtype=object)
 _TYPE_NAMES: Final = np.array(["", *(t.value for t in UserType)], dtype=object)
@@ -81,6 +82,10 @@ def _quoted(text: pd.Series) -> pd.Series:
 def _unknown_license_messages(lines: pd.DataFrame) -> pd.Series:
     """Why a license, user-type or action word was not understood, per line."""
     raw = _quoted(lines["raw"].str.strip())
+    hint = _translated(
+        lines["raw"].str.strip() + "\x1f" + lines["kind"],
+        lambda pair: did_you_mean(*pair.split("\x1f", 1)),
+    )
     message = raw + (
         " is not a license: use Licensed, Basic, On-prem, or Large Meeting, Webinar or"
         " Zoom Events with a size (e.g. Webinar 500)."
@@ -89,6 +94,7 @@ def _unknown_license_messages(lines: pd.DataFrame) -> pd.Series:
     message = message.mask(
         base, raw + " is not a user type: use Basic, Licensed or On-prem (or 1, 2, 3)."
     )
+    message = message + hint
     known = lines["kind"].isin([k.value for k in Kind]) & (
         ~base | lines["user_type"].isin([t.value for t in UserType])
     )
@@ -107,7 +113,27 @@ def _unknown_license_messages(lines: pd.DataFrame) -> pd.Series:
         raw
         + " in column "
         + lines["column"]
-        + " is not understood: write a size, yes to assign, no to remove, or leave it blank.",
+        + " is not understood: write a size, yes to assign, no to remove, or leave it blank."
+        + hint,
+    )
+
+
+def _invalid_email_messages(lines: pd.DataFrame) -> pd.Series:
+    """What the email cell holds instead of one address, and what to keep."""
+    typed = lines["email_input"].str.strip()
+    at_signs = typed.str.count("@")
+    message = _quoted(typed) + (
+        " is not a valid email address: write it as name@domain.com, without spaces or"
+        " accented or look-alike characters."
+    )
+    message = message.mask(
+        at_signs == 0,
+        _quoted(typed) + " holds no email address: write the user's address (name@domain.com).",
+    )
+    addresses = typed.str.count(r"[^\s;,<>@\"']+@[^\s;,<>@\"']+")
+    return message.mask(
+        addresses > 1,
+        _quoted(typed) + " holds " + addresses.astype("str") + " addresses: keep one per row.",
     )
 
 
@@ -130,11 +156,7 @@ _MESSAGES: Final[dict[str, Callable[[pd.DataFrame], pd.Series]]] = {
     Code.MISSING_EMAIL: lambda lines: (
         "No email address for " + lines["label"] + ": fill in the user's email."
     ),
-    Code.INVALID_EMAIL: lambda lines: (
-        _quoted(lines["email_input"].str.strip())
-        + " is not a valid email address: write it as name@domain.com, without spaces or"
-        " accented or look-alike characters."
-    ),
+    Code.INVALID_EMAIL: lambda lines: _invalid_email_messages(lines),
     Code.UNKNOWN_LICENSE: lambda lines: _unknown_license_messages(lines),
     Code.INVALID_SIZE: lambda lines: (
         _addon_name(lines)
@@ -174,12 +196,17 @@ _MESSAGES: Final[dict[str, Callable[[pd.DataFrame], pd.Series]]] = {
 
 
 def _messages(lines: pd.DataFrame) -> pd.Series:
-    """The message of each refused line, from its code, its values and the rule's evidence."""
+    """The message of each refused line, from its code, its values and the rule's evidence;
+    the loader's note goes first, or is the whole message when the loader found the code."""
     message = np.full(len(lines), "", dtype=object)
     for code in lines["code"].unique():
         these = (lines["code"] == code).to_numpy()
         message[these] = _MESSAGES[code](lines.loc[these]).to_numpy(dtype=object)
-    return pd.Series(message, index=lines.index, dtype="str")
+    text = pd.Series(message, index=lines.index, dtype="str")
+    note = lines["note"]
+    by_loader = lines["load_code"] == lines["code"]
+    text = text.mask((note != "") & ~by_loader, note + "; " + text)
+    return text.mask(by_loader & (note != ""), note)
 
 
 def _by_rank(texts: tuple[str, ...], ranks: Ranks, index: pd.Index) -> pd.Series:
@@ -199,17 +226,15 @@ def build_results(
     labels = license_labels(table, lines)
     action = table["action"].where(one_of(table["action"], _ACTIONS), Action.NONE.value)
     codes = _by_rank(CODE_TEXTS, ranks, table.index)
-    message = pd.Series("", index=table.index, dtype="str")
+    message = table["note"].astype("str")
     refused = ranks != VALID
     if refused.any():
         problems = table.loc[refused].assign(
             code=codes[refused], evidence=evidence[refused], label=labels[refused]
         )
         # spread the few messages over all lines with one take: "" is entry 0
-        texts = pa.concat_arrays([pa.array([""]), pa.array(_messages(problems), pa.string())])
-        at = np.zeros(len(table), dtype=np.int64)
-        at[refused] = np.arange(1, int(refused.sum()) + 1)
-        message = pd.Series(pc.take(texts, at), index=table.index, dtype="str")
+        message = message.copy()
+        message[refused] = _messages(problems).to_numpy(dtype=object)
     results = pd.DataFrame(
         {
             "row": table["row"].astype("int64"),

@@ -30,7 +30,7 @@ EMAIL_PATTERN: Final = rf"{_ATOM}(?:\.{_ATOM})*@(?:{_LABEL}\.)+{_TOP}"
 
 _KINDS: Final = tuple(k.value for k in Kind)
 _USER_TYPES: Final = tuple(t.value for t in UserType)
-_ACTIONS: Final = (Action.ASSIGN.value, Action.REMOVE.value)
+_ACTIONS: Final = (Action.ASSIGN.value, Action.REMOVE.value, Action.NONE.value)
 
 # The columns the per-value rules read; only these go through pandera (see `value_ranks`).
 VALUE_COLUMNS: Final = ("email", "kind", "user_type", "size", "action")
