@@ -24,6 +24,7 @@ from batch.delivery import FileOutcome, RunSummary
 from batch.delivery.inbox import run_inbox
 from batch.errors import FileRefused, InputError, LockHeld
 from batch.output import Output
+from batch.sandbox import init_account
 from batch.settings import MailSettings, Settings
 
 NOW = datetime(2026, 11, 27, 22, 58, 0, tzinfo=UTC)
@@ -261,6 +262,7 @@ def test_second_run_meets_the_lock(tmp_path: Path, inbox: Path) -> None:
 def test_cli_without_terminal_writes_json_lines(tmp_path: Path, inbox: Path) -> None:
     """`batch inbox` off a terminal: every stderr line is JSON, stdout is for people."""
     (tmp_path / "batch.toml").write_text('[run]\njournal = "state/journal.sqlite"\n')
+    init_account(tmp_path / "sandbox.json")  # --sandbox must name an existing file
     done = subprocess.run(
         [sys.executable, "-c", "from batch.cli.main import main; main()", "inbox", "inbox",
          "--sandbox", "sandbox.json"],
