@@ -23,8 +23,16 @@ USED = {
     "validate": {"--config", "--report", *OUTPUT},
     "plan": {"--config", "--report", *ACCOUNT, *RUN, *OUTPUT},
     "apply": {
-        "--config", "--report", *ACCOUNT, *RUN, *OUTPUT,
-        "--dry-run", "--chunk-size", "--journal", "--mail-to", "--yes",
+        "--config",
+        "--report",
+        *ACCOUNT,
+        *RUN,
+        *OUTPUT,
+        "--dry-run",
+        "--chunk-size",
+        "--journal",
+        "--mail-to",
+        "--yes",
     },
     "inbox": {"--config", "--archive", "--mail-to", *ACCOUNT, *RUN, "--yes", *OUTPUT},
 }
@@ -79,8 +87,13 @@ def test_short_help_lines_are_not_cut(group: tuple[str, ...]) -> None:
         (["inbox", "inbox", "--report", "r.xlsx"], "No such option '--report'"),
     ],
     ids=[
-        "max-removals-ten", "max-removals-without-sync", "chunk-size-with-dry-run",
-        "yes-with-dry-run", "sandbox-and-api-url", "report-with-two-files", "inbox-report",
+        "max-removals-ten",
+        "max-removals-without-sync",
+        "chunk-size-with-dry-run",
+        "yes-with-dry-run",
+        "sandbox-and-api-url",
+        "report-with-two-files",
+        "inbox-report",
     ],
 )
 def test_unusable_options_exit_2_before_any_file_is_read(

@@ -21,22 +21,40 @@ from batch.pipeline import ProblemLine, RunOutcome
 PROBLEM_HEADERS = ("Row", "Email", "License", "Code", "Message")
 
 
-def problems_table(problems: Sequence[ProblemLine], total: int) -> Table:
-    """A table of problem lines that wraps Message (and long emails) to the console's width."""
+def problem_widths(problems: Sequence[ProblemLine], width: int) -> tuple[int, ...]:
+    """Column widths (text only) that fit `width`: Row, License and Code as wide as their text
+    when there is room, Email and Message sharing the rest (Message two parts in three)."""
+    room = max(width - (3 * len(PROBLEM_HEADERS) + 1), 30)  # borders and padding
+    natural = [
+        max([len(PROBLEM_HEADERS[i]), *(len(line[i]) for line in problems)]) for i in range(4)
+    ]
+    row, email, license_, code = natural
+    fixed = min(license_, 18), min(code, 21)
+    if room - row - sum(fixed) < 36:  # a narrow terminal: License and Code wrap too
+        fixed = min(license_, 9), min(code, 9)
+    if room - row - sum(fixed) < 14:  # very narrow: the least that still reads
+        fixed = min(license_, 6), min(code, 6)
+    rest = max(room - row - sum(fixed), 12)
+    email_width = min(email, max(rest // 3, 6))
+    return row, email_width, fixed[0], fixed[1], max(rest - email_width, 6)
+
+
+def problems_table(problems: Sequence[ProblemLine], total: int, width: int) -> Table:
+    """A table of problem lines, every cell wrapped so the table fits `width` columns."""
+    more = total - len(problems)
     table = Table(
         title="Problem lines",
         title_justify="left",
-        caption=f"... and {total - len(problems)} more in the report"
-        if total > len(problems)
-        else None,
+        caption=f"... and {more} more in the report" if more > 0 else None,
         caption_justify="left",
-        expand=False,
     )
-    table.add_column("Row", justify="right", no_wrap=True)
-    table.add_column("Email", overflow="fold", max_width=32)
-    table.add_column("License", overflow="fold", max_width=20)
-    table.add_column("Code", overflow="fold", max_width=24)
-    table.add_column("Message", overflow="fold", min_width=20, ratio=1)
+    for header, column_width in zip(PROBLEM_HEADERS, problem_widths(problems, width), strict=True):
+        table.add_column(
+            header,
+            justify="right" if header == "Row" else "left",
+            width=column_width,
+            overflow="fold",
+        )
     for line in problems:
         table.add_row(*line)
     return table
@@ -52,7 +70,7 @@ def print_summary(outcome: RunOutcome, console: Console) -> None:
             counts.add_row(str(name), str(number))
     console.print(counts)
     if outcome.problem_count:
-        console.print(problems_table(outcome.problems, outcome.problem_count))
+        console.print(problems_table(outcome.problems, outcome.problem_count, console.width))
     for line in outcome.seats_lines:
         console.print(line, markup=False)
 
