@@ -120,10 +120,11 @@ def write_chargeback(
         estimate_width(h, []) for h in headers[1:]
     ]
     frame_table(ws, headers, widths, len(by_department) + 1)
-    ws.append(header_cells(ws, headers))
+    numbers = range(1, len(headers))  # every column after the group's name holds numbers
+    ws.append(header_cells(ws, headers, numbers))
     _write_groups(ws, by_department, labels, prices)
     ws.append([])
-    ws.append(header_cells(ws, [COST_CENTER_HEADER, *labels, *tail]))
+    ws.append(header_cells(ws, [COST_CENTER_HEADER, *labels, *tail], numbers))
     _write_groups(ws, by_cost_center, labels, prices)
     ws.append([])
     for note in _notes(run, after, labels, prices, currency):
