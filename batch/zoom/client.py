@@ -41,6 +41,7 @@ from batch.zoom.errors import (
     Verdict,
     ZoomApiError,
     classify,
+    is_loopback,
 )
 from batch.zoom.pacing import FEATURES_PER_S, Category, Pacer, plan_limits
 
@@ -51,6 +52,7 @@ USER_STATUSES: Final = ("active", "inactive", "pending")
 MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
 QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
 MAX_CONNECTIONS: Final = 100
+LOOPBACK_CONNECT_S: Final = 5.0  # connect timeout on this machine (a served sandbox)
 # A request may get a fresh token this many times in a row: a token can expire again while a
 # request waits for its slot. More 401s than that mean Zoom refuses even fresh tokens.
 MAX_TOKEN_RENEWALS: Final = 3
@@ -97,6 +99,15 @@ class ClientStats:
     token_fetches: int = 0
 
 
+def _timeout(config: ClientConfig) -> httpx.Timeout:
+    """The HTTP timeouts: `timeout_s`, but a connection on this machine is made in at most
+    LOOPBACK_CONNECT_S or not at all (a served sandbox that is not running)."""
+    connect = config.timeout_s
+    if is_loopback(config.api_url) or is_loopback(config.oauth_url):
+        connect = min(connect, LOOPBACK_CONNECT_S)
+    return httpx.Timeout(config.timeout_s, connect=connect)
+
+
 class ZoomClient:
     """An async Zoom API client for the license endpoints, paced, retried and typed."""
 
@@ -107,7 +118,7 @@ class ZoomClient:
         self.stats = ClientStats()
         self._http = httpx.AsyncClient(
             transport=transport,
-            timeout=httpx.Timeout(config.timeout_s),
+            timeout=_timeout(config),
             limits=httpx.Limits(
                 max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
             ),
