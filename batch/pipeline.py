@@ -114,9 +114,10 @@ async def _plan_or_apply(
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
     async with open_client(settings) as client:
-        with output.stage("Reading the account", total=None):
+        with output.stage("Reading the account (users, add-ons)", total=None) as advance:
             before = await client.snapshot(
-                addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode)
+                addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode),
+                on_read=advance,
             )
             needed = {e for e, u in before.users.items() if u.addons_known}
         try:
@@ -164,8 +165,8 @@ async def _plan_or_apply(
                     error.args = (f"{error} (report: {done.report_path})",)
                 raise
             journal.finish_run(run_id, "finished")
-        with output.stage("Reading the account again", total=None):
-            after = await client.snapshot(addons_for=needed)
+        with output.stage("Reading the account again", total=None) as advance:
+            after = await client.snapshot(addons_for=needed, on_read=advance)
     run = _run_info(command, loaded, settings, started, account_id=before.account_id)
     return _finish(run, results, settings, output, before=before, after=after)
 
@@ -197,15 +198,20 @@ async def _apply(
     settings: Settings,
     output: Output,
 ) -> pd.DataFrame:
-    """Send the plan's operations, a progress step and a log line per chunk."""
+    """Send the plan's operations: a progress step per answered request, a log line per chunk."""
     with output.stage("Applying", total=len(the_plan.operations)) as advance:
 
         def on_chunk(chunk: ChunkProgress) -> None:
-            advance(chunk.done)
             output.event("chunk", **asdict(chunk))
 
         return await apply_operations(
-            the_plan, client, journal, run_id, chunk_size=settings.chunk_size, on_chunk=on_chunk
+            the_plan,
+            client,
+            journal,
+            run_id,
+            chunk_size=settings.chunk_size,
+            on_chunk=on_chunk,
+            on_answer=advance,
         )
 
 

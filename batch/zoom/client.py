@@ -52,6 +52,7 @@ USER_STATUSES: Final = ("active", "inactive", "pending")
 MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
 QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
 MAX_CONNECTIONS: Final = 100
+OnRead = Callable[[int], None]  # progress while reading the account: n more users read
 LOOPBACK_CONNECT_S: Final = 5.0  # connect timeout on this machine (a served sandbox)
 # A request may get a fresh token this many times in a row: a token can expire again while a
 # request waits for its slot. More 401s than that mean Zoom refuses even fresh tokens.
@@ -159,15 +160,16 @@ class ZoomClient:
     # -----------------------------------------------------------------------------------------
     # Users
 
-    async def list_users(self) -> list[AccountUser]:
+    async def list_users(self, on_read: OnRead | None = None) -> list[AccountUser]:
         """Every user of the account, of every status, add-ons not read (`addons_known=False`).
 
-        The three statuses are read as three paged streams side by side, 300 users a page.
+        The three statuses are read as three paged streams side by side, 300 users a page;
+        `on_read(n)` is called with each page's number of users.
         """
-        streams = await _all(*(self._list_status(s) for s in USER_STATUSES))
+        streams = await _all(*(self._list_status(s, on_read) for s in USER_STATUSES))
         return [user for stream in streams for user in stream]
 
-    async def _list_status(self, status: str) -> list[AccountUser]:
+    async def _list_status(self, status: str, on_read: OnRead | None = None) -> list[AccountUser]:
         """All users of one status, following next_page_token; restarts if the token expires."""
         loop = asyncio.get_running_loop()
         for restart in range(MAX_LIST_RESTARTS + 1):
@@ -180,6 +182,8 @@ class ZoomClient:
                         params["next_page_token"] = page_token
                     body = await self._get_json("/users", Category.MEDIUM, params=params)
                     pages.raw.append(body.get("users") or [])
+                    if on_read is not None:
+                        on_read(len(pages.raw[-1]))
                     page_token = str(body.get("next_page_token") or "")
                     if not page_token:
                         return pages.convert()
@@ -263,22 +267,24 @@ class ZoomClient:
     async def snapshot(
         self,
         addons_for: Iterable[str] | Callable[[Mapping[str, AccountUser]], Iterable[str]] = (),
+        on_read: OnRead | None = None,
     ) -> AccountSnapshot:
         """The account now: every user, the seats, and the add-ons of the users asked for.
 
         Add-ons are read (concurrently, paced) only for the emails in `addons_for` that are
         users of the account and not pending; the others keep `addons_known=False`.
         `addons_for` may be a function of the users read (by email), so that one listing
-        serves both to choose whose add-ons to read and for the snapshot.
+        serves both to choose whose add-ons to read and for the snapshot. `on_read(n)` tells
+        progress: the users of each page listed, then 1 per user whose add-ons were read.
         """
         read_at = datetime.now(UTC)
-        users_list, seats = await _both(self.list_users(), self.plan_usage())
+        users_list, seats = await _both(self.list_users(on_read), self.plan_usage())
         users = {user.email: user for user in users_list}
         if callable(addons_for):
             addons_for = addons_for(users)
         readable = {email for email, user in users.items() if user.status != "pending"}
         wanted = sorted({email.strip().lower() for email in addons_for} & readable)
-        held = await _all(*(self._addons_or_none(users[e]) for e in wanted))
+        held = await _all(*(self._addons_or_none(users[e], on_read) for e in wanted))
         for email, addons in zip(wanted, held, strict=True):
             if addons is not None:
                 users[email] = replace(
@@ -298,13 +304,18 @@ class ZoomClient:
             read_at=read_at,
         )
 
-    async def _addons_or_none(self, user: AccountUser) -> dict[Kind, int | None] | None:
+    async def _addons_or_none(
+        self, user: AccountUser, on_read: OnRead | None = None
+    ) -> dict[Kind, int | None] | None:
         """A user's add-ons, or None when Zoom refuses to tell (the user vanished meanwhile)."""
         try:
             return await self.get_addons(user.id or user.email)
         except ZoomApiError as error:
             log.warning("could not read the add-ons of a user: %s", error)
             return None
+        finally:
+            if on_read is not None:
+                on_read(1)
 
     # -----------------------------------------------------------------------------------------
     # Sending
