@@ -346,7 +346,8 @@ def test_unusable_file_exits_2_with_one_error_line(
     if content is not None:
         (ws.root / name).write_bytes(content)
     before = ws.account.read_bytes()
-    run = ws.run(command, name, "--sandbox", ws.account, "--log-format", "text")
+    account = [] if command == "validate" else ["--sandbox", ws.account]  # validate reads none
+    run = ws.run(command, name, *account, "--log-format", "text")
     assert run.code == 2
     (error,) = run.errors
     assert error.startswith(f"Error: {name}: ")
