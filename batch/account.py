@@ -134,8 +134,8 @@ async def read_account(
     `full_account`, of every Licensed and On-prem user) behind a progress bar that says how
     long that read takes at the account's rate limit. On-prem availability per `zoom.onprem`.
     """
-    with output.stage(stage, total=None):
-        listed = await client.snapshot()
+    with output.stage(stage, total=None) as advance:
+        listed = await client.snapshot(on_read=advance)
     wanted = set(addons_for(listed.users))
     if full_account:
         wanted |= readable_holders(listed.users)

@@ -6,6 +6,7 @@
     │   └── ConfigError        a config key is unknown or has the wrong type
     ├── AccountError      (3)  the account cannot be reached or refuses the credentials
     ├── SafetyLimit       (4)  a safety limit stopped the run before any change
+    │   └── NotConfirmed       the person at the terminal answered no to "Apply N changes?"
     ├── InternalError    (70)  a failure of ours or of the machine (e.g. the disk is full)
     ├── LockHeld         (75)  another run holds the lock
     └── RunStopped  (130/143)  SIGINT or SIGTERM stopped the run; re-running finishes it
@@ -60,6 +61,10 @@ class SafetyLimit(BatchError):
     """A safety limit (e.g. --max-removals) stopped the run before any change (exit 4)."""
 
     exit_code = EXIT_SAFETY
+
+
+class NotConfirmed(SafetyLimit):
+    """The person at the terminal did not confirm the changes: nothing was applied (exit 4)."""
 
 
 class LockHeld(BatchError):

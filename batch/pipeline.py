@@ -15,7 +15,7 @@ import getpass
 import logging
 import socket
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -31,7 +31,14 @@ from batch.applying import ChunkProgress, apply_operations, mark_done_earlier, p
 from batch.applying.stopping import StopRequest, stop_on_signals
 from batch.delivery import RunSummary
 from batch.delivery.lock import account_lock
-from batch.errors import STOPPED_HINT, BatchError, InternalError, RunStopped
+from batch.errors import (
+    STOPPED_HINT,
+    BatchError,
+    InternalError,
+    NotConfirmed,
+    RunStopped,
+    SafetyLimit,
+)
 from batch.journal import Journal
 from batch.loading import load
 from batch.model import AccountSnapshot, AccountUser, LoadedFile, RunInfo, SeatKey, Seats
@@ -45,6 +52,10 @@ from batch.zoom import ZoomClient
 
 Command = Literal["validate", "plan", "apply", "inbox"]
 logger = logging.getLogger(__name__)
+# Asked between planning and applying (on a terminal): True to go ahead. See batch/cli/confirm.py.
+Confirm = Callable[[Plan, AccountSnapshot], bool]
+ProblemLine = tuple[str, str, str, str, str]  # row, email, license, code, message
+SHOWN_PROBLEMS = 20  # problem lines a RunOutcome carries for the terminal; the report has all
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,8 @@ class RunOutcome:
     seats_lines: tuple[str, ...]  # "Licensed: 33 of 34 used after the run"
     is_sandbox: bool
     account_id: str | None
+    problems: tuple[ProblemLine, ...] = ()  # the first SHOWN_PROBLEMS problem lines
+    problem_count: int = 0  # all of them
 
     def summary(self) -> RunSummary:
         """The figures the mail and the logs give of this run."""
@@ -81,7 +94,7 @@ def validate_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
     loaded = _load(path, settings, output)
     results = check_file(loaded.requests)
     run = _run_info("validate", loaded, settings, started, account_id=None)
-    return _finish(run, results, settings, output, before=None, after=None)
+    return _finish(run, results, settings, output, before=None)
 
 
 def plan_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
@@ -90,25 +103,42 @@ def plan_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
 
 
 def apply_file(
-    path: Path, settings: Settings, output: Output, command: Command = "apply"
+    path: Path,
+    settings: Settings,
+    output: Output,
+    command: Command = "apply",
+    confirm: Confirm | None = None,
 ) -> RunOutcome:
-    """Plan a file, then apply it in chunks (or only plan, with `settings.dry_run`)."""
-    return asyncio.run(_plan_or_apply(command, path, settings, output))
+    """Plan a file, then apply it in chunks (or only plan, with `settings.dry_run`).
+
+    `confirm(plan, account)`, when given, is asked after planning a plan with changes; when it
+    returns False nothing is applied and NotConfirmed (exit 4) is raised.
+    """
+    return asyncio.run(_plan_or_apply(command, path, settings, output, confirm))
 
 
 async def _plan_or_apply(
-    command: Command, path: Path, settings: Settings, output: Output
+    command: Command,
+    path: Path,
+    settings: Settings,
+    output: Output,
+    confirm: Confirm | None = None,
 ) -> RunOutcome:
     started = _now()
     check_report_target(settings.report_path, path)
     writes = command != "plan" and not settings.dry_run
     # one writer per account: the account is read, planned and changed under its lock
     with account_lock(settings) if writes else nullcontext():
-        return await _read_plan_apply(command, path, settings, output, started)
+        return await _read_plan_apply(command, path, settings, output, started, confirm)
 
 
 async def _read_plan_apply(
-    command: Command, path: Path, settings: Settings, output: Output, started: datetime
+    command: Command,
+    path: Path,
+    settings: Settings,
+    output: Output,
+    started: datetime,
+    confirm: Confirm | None,
 ) -> RunOutcome:
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
@@ -119,18 +149,38 @@ async def _read_plan_apply(
             return addons_needed(loaded.requests, users, settings.mode)
 
         before = await read_account(client, settings, output, needed, full_account=full)
-        the_plan = plan(
-            loaded.requests,
-            file_results,
-            before,
-            mode=settings.mode,
-            all_or_nothing=settings.all_or_nothing,
-            max_removals=settings.max_removals,
-        )
+        try:
+            the_plan = _plan(loaded, file_results, before, settings)
+        except SafetyLimit as brake:
+            # Nothing is changed, but the report lists what sync would remove and names the brake.
+            braked = _plan(loaded, file_results, before, settings, override_brake=True)
+            note = f"Stopped by the sync brake, nothing changed: {brake}."
+            braked_run = _run_info(
+                command, loaded, settings, started, account_id=before.account_id, notes=(note,)
+            )
+            braked_done = _finish(
+                braked_run,
+                braked.results,
+                settings,
+                output,
+                before=before,
+                projected=braked.seats_after,
+            )
+            brake.args = (f"{brake} (report: {braked_done.report_path})",)
+            raise
         output.event("planned", file=loaded.name, operations=len(the_plan.operations))
         run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
         if command == "plan" or settings.dry_run:
-            return _finish(run(), the_plan.results, settings, output, before=before, after=None)
+            return _finish(
+                run(),
+                the_plan.results,
+                settings,
+                output,
+                before=before,
+                projected=the_plan.seats_after,
+            )
+        if confirm is not None and the_plan.operations and not confirm(the_plan, before):
+            raise NotConfirmed("nothing applied: the changes were not confirmed")
 
         def stopping(name: str) -> None:
             output.event("stopping", "warning", signal=name,
@@ -214,6 +264,25 @@ def _after_writes(error: Exception, done: RunOutcome | None) -> BatchError:
     return InternalError(f"internal failure while applying: {type(error).__name__}: {error}{where}")
 
 
+def _plan(
+    loaded: LoadedFile,
+    file_results: pd.DataFrame,
+    before: AccountSnapshot,
+    settings: Settings,
+    *,
+    override_brake: bool = False,
+) -> Plan:
+    return plan(
+        loaded.requests,
+        file_results,
+        before,
+        mode=settings.mode,
+        all_or_nothing=settings.all_or_nothing,
+        max_removals=settings.max_removals,
+        allow_removals_override=override_brake,
+    )
+
+
 async def _apply(
     the_plan: Plan,
     client: ZoomClient,
@@ -223,11 +292,10 @@ async def _apply(
     output: Output,
     stop: StopRequest,
 ) -> pd.DataFrame:
-    """Send the plan's operations, a progress step and a log line per chunk."""
+    """Send the plan's operations: a progress step per answered request, a log line per chunk."""
     with output.stage("Applying", total=len(the_plan.operations)) as advance:
 
         def on_chunk(chunk: ChunkProgress) -> None:
-            advance(chunk.done)
             output.event("chunk", **asdict(chunk))
 
         return await apply_operations(
@@ -238,6 +306,7 @@ async def _apply(
             chunk_size=settings.chunk_size,
             on_chunk=on_chunk,
             stop=stop,
+            on_answer=advance,
         )
 
 
@@ -266,7 +335,8 @@ def _finish(
     output: Output,
     *,
     before: AccountSnapshot | None,
-    after: AccountSnapshot | None,
+    after: AccountSnapshot | None = None,
+    projected: Mapping[SeatKey, Seats] | None = None,
 ) -> RunOutcome:
     report_path = settings.report_path or default_report_path(
         settings.reports_dir, run.file.name, run.started
@@ -284,15 +354,34 @@ def _finish(
         )
     counts = outcome_counts(results)
     exit_code = EXIT_ROWS if any(counts[o] for o in PROBLEM_OUTCOMES) else EXIT_OK
+    problems = results[results["outcome"].astype(str).isin([str(o) for o in PROBLEM_OUTCOMES])]
     return RunOutcome(
         exit_code=exit_code,
         report_path=report_path,
         file_name=run.file.name,
         command=run.command,
         counts=counts,
-        seats_lines=seats_lines(before, after),
+        seats_lines=seats_lines(before, after, projected),
         is_sandbox=run.is_sandbox,
         account_id=run.account_id,
+        problems=problem_lines(problems.head(SHOWN_PROBLEMS)),
+        problem_count=len(problems),
+    )
+
+
+def problem_lines(problems: pd.DataFrame) -> tuple[ProblemLine, ...]:
+    """Row, email, license, code and message of result lines, as text (a sync line has no row)."""
+
+    def text(value: object) -> str:
+        return "" if value is None or value is pd.NA or value != value else str(value)
+
+    columns = [
+        problems.get(c, pd.Series("", index=problems.index))
+        for c in ("row", "email", "license", "code", "message")
+    ]
+    return tuple(
+        (text(r), text(e), text(lic), text(c), text(m))
+        for r, e, lic, c, m in zip(*columns, strict=True)
     )
 
 
@@ -302,16 +391,28 @@ def outcome_counts(results: pd.DataFrame) -> dict[str, int]:
     return {str(o): int(found.get(str(o), 0)) for o in Outcome}
 
 
-def seats_lines(before: AccountSnapshot | None, after: AccountSnapshot | None) -> tuple[str, ...]:
-    """One line per license and size: how many seats are used of those purchased."""
-    state = after or before
-    if state is None:
+def seats_lines(
+    before: AccountSnapshot | None,
+    after: AccountSnapshot | None,
+    projected: Mapping[SeatKey, Seats] | None = None,
+) -> tuple[str, ...]:
+    """One line per license and size: how many seats are used of those purchased.
+
+    After the run when the account was read again, else as planned (`projected`), else now.
+    """
+    seats: Mapping[SeatKey, Seats]
+    if after is not None:
+        seats, when = after.seats, "after the run"
+    elif projected is not None:
+        seats, when = projected, "after the run, as planned"
+    elif before is not None:
+        seats, when = before.seats, "now"
+    else:
         return ()
     lines = []
-    for key, seats in sorted(state.seats.items(), key=_seat_order):
+    for key, seat in sorted(seats.items(), key=_seat_order):
         label = license_label(key[0], size=key[1]) if key[0] is not Kind.BASE else "Licensed"
-        when = "after the run" if after is not None else "now"
-        lines.append(f"{label}: {seats.used} of {seats.purchased} used {when}")
+        lines.append(f"{label}: {seat.used} of {seat.purchased} used {when}")
     return tuple(lines)
 
 
@@ -327,6 +428,7 @@ def _run_info(
     started: datetime,
     *,
     account_id: str | None,
+    notes: tuple[str, ...] = (),
 ) -> RunInfo:
     return RunInfo(
         command=command,
@@ -340,6 +442,7 @@ def _run_info(
         sandbox_path=str(settings.sandbox_path) if settings.sandbox_path else None,
         tool_version=__version__,
         user=f"{_user()}@{socket.gethostname()}",
+        notes=notes,
     )
 
 

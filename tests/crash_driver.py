@@ -60,6 +60,7 @@ async def apply_file(
     *,
     chunk_size: int = 200,
     on_chunk: Callable[[ChunkProgress], None] | None = None,
+    on_answer: Callable[[], None] | None = None,
 ) -> Applied:
     """Load, check, read the account, plan and apply one file; the run is finished on success."""
     loaded = load(path)
@@ -73,8 +74,9 @@ async def apply_file(
     run_id = journal.start_run(loaded.name, loaded.sha256, "apply", Mode.APPLY.value)
     journal.record_plan(run_id, the_plan.operations)
     results = await apply_operations(
-        the_plan, client, journal, run_id, chunk_size=chunk_size, on_chunk=on_chunk
-    )
+        the_plan, client, journal, run_id, chunk_size=chunk_size, on_chunk=on_chunk,
+        on_answer=on_answer,
+    )  # fmt: skip
     journal.finish_run(run_id, "finished")
     return Applied(run_id, the_plan, before, results)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING
 
+import openpyxl
 import pytest
 
 if TYPE_CHECKING:
@@ -226,11 +227,44 @@ def test_sync_beyond_max_removals_stops_before_any_change(ws: Workspace, served:
         # 17 of the 30 active Licensed users are not in the file; carla and femke have no
         # Webinar line; 32 and 2 are the holders (pending and inactive ones included)
         "Error: sync would remove 17 of 32 Licensed licenses (53%) and 2 of 2 Webinar 500 "
-        "licenses (100%), more than --max-removals 1: raise --max-removals to go ahead"
+        "licenses (100%), more than --max-removals 1: raise --max-removals to go ahead "
+        f"(report: {next((ws.root / 'reports').glob('*.xlsx')).relative_to(ws.root)})"
     ]
     assert (served.sandbox.stats.writes, served.write_requests()) == (0, 0)
     assert ws.account.read_bytes() == before
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("command", [("plan",), ("apply", "--dry-run")], ids=["plan", "dry-run"])
+def test_sync_brake_still_writes_the_report(ws: Workspace, command: tuple[str, ...]) -> None:
+    """A plan or dry run stopped by `--max-removals` exits 4 and still writes the report: the
+    removals sync would make are listed and the Summary names the brake."""
+    before = ws.account.read_bytes()
+    run = ws.run(
+        *command, ws.sample("users-wide-en.csv"), "--mode", "sync", "--max-removals", "1",
+        "--sandbox", ws.account, "--report", "brake.xlsx", "--log-format", "text",
+    )  # fmt: skip
+    assert run.code == 4
+    assert run.errors[-1].endswith("raise --max-removals to go ahead (report: brake.xlsx)")
+    assert ws.account.read_bytes() == before
+    workbook = openpyxl.load_workbook(ws.root / "brake.xlsx", read_only=True)
+    try:
+        header, *rows = workbook["Results"].iter_rows(values_only=True)
+        summary = [row[:2] for row in workbook["Summary"].iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    at = {name: i for i, name in enumerate(header)}
+    removals = [r for r in rows if r[at["Row"]] is None]  # sync's lines have no row of the file
+    assert {(r[at["Action"]], r[at["Outcome"]]) for r in removals} == {("remove", "planned")}
+    licenses = [r[at["License"]] for r in removals]
+    # the brake's numbers: 17 Licensed users not in the file, 2 Webinar 500 holders (plus the
+    # add-ons the downgraded users lose with their license)
+    assert (licenses.count("Licensed"), licenses.count("Webinar 500")) == (17, 2)
+    notes = [row[1] for row in summary if len(row) == 2 and row[0] == "Note"]
+    assert any(
+        str(n).startswith("Stopped by the sync brake, nothing changed: sync would remove 17 of 32")
+        for n in notes
+    )
 
 
 @pytest.mark.parametrize(
@@ -273,16 +307,19 @@ def closed_port() -> int:
         return port
 
 
-@pytest.mark.slow  # the client retries the token endpoint for about 9 s before giving up
-def test_unreachable_api_exits_3(ws: Workspace) -> None:
-    """An --api-url nobody answers on ends the run with exit 3 and one Error line naming it."""
-    url = f"http://127.0.0.1:{closed_port()}"
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_unreachable_api_exits_3(ws: Workspace, host: str) -> None:
+    """An --api-url on this machine nobody answers on ends the run at once with exit 3 and one
+    Error line naming the URL and asking whether the sandbox is served."""
+    url = f"http://{host}:{closed_port()}"
     run = ws.run(
         "apply", ws.sample("users-wide-en.csv"), "--api-url", f"{url}/v2", "--log-format", "text"
     )
     assert run.code == 3
-    (error,) = run.errors
-    assert error.startswith(f"Error: cannot reach Zoom at {url}/oauth/token")
+    assert run.errors == [
+        f"Error: cannot reach {url}/oauth/token: connection refused; "
+        "is `batch sandbox serve` running?"
+    ]
     assert "Traceback" not in run.stderr
 
 
@@ -309,7 +346,8 @@ def test_unusable_file_exits_2_with_one_error_line(
     if content is not None:
         (ws.root / name).write_bytes(content)
     before = ws.account.read_bytes()
-    run = ws.run(command, name, "--sandbox", ws.account, "--log-format", "text")
+    account = [] if command == "validate" else ["--sandbox", ws.account]  # validate reads none
+    run = ws.run(command, name, *account, "--log-format", "text")
     assert run.code == 2
     (error,) = run.errors
     assert error.startswith(f"Error: {name}: ")

@@ -135,13 +135,32 @@ def test_on_prem_when_the_account_offers_it():
     assert p.seats_after[(Kind.BASE, None)].used == 1
 
 
-def test_no_seats_message():
-    """A refused grant says what was bought, used and freed."""
-    users = [user(ANN, webinar=500), user(BOB), user(CY)]
-    p = run(users, {"Licensed": 3, "Webinar 500": 1}, [(2, BOB, "Webinar 500")])
-    assert p.results["message"].tolist() == [
-        "no free Webinar 500 seat: 1 purchased, 1 used, 0 freed by this file; buy seats or free one"
-    ]
+@pytest.mark.parametrize(
+    ("users", "purchased", "lines", "message"),
+    [
+        ([user(ANN, webinar=500), user(BOB), user(CY)], {"Licensed": 3, "Webinar 500": 1},
+         [(2, BOB, "Webinar 500")],
+         "no free Webinar 500 seat: 1 purchased, 1 held; free one or buy more"),
+        ([user(ANN, webinar=500), user(BOB), user(CY)], {"Licensed": 3, "Webinar 500": 2},
+         [(2, CY, "Webinar 500"), (3, BOB, "Webinar 500")],
+         "no free Webinar 500 seat: 2 purchased, 1 held, the last one given to row 2 "
+         f"({CY}); free one or buy more"),
+        ([user(ANN, webinar=500), user(BOB), user(CY)], {"Licensed": 3, "Webinar 500": 1},
+         [(2, ANN, "Webinar", "remove"), (3, CY, "Webinar 500"), (4, BOB, "Webinar 500")],
+         "no free Webinar 500 seat: 1 purchased, 1 held, 1 freed by this file, the last one "
+         f"given to row 3 ({CY}); free one or buy more"),
+        ([user(ANN), user(BOB, "Basic"), user(CY, "Basic")], {"Licensed": 2},
+         [(2, CY, "Licensed"), (3, BOB, "Licensed")],
+         f"no free Licensed seat: 2 purchased, 1 held, the last one given to row 2 ({CY}); "
+         "free one or buy more"),
+    ],
+    ids=["none-free", "last-to-an-earlier-row", "freed-then-given", "base-seat"],
+)  # fmt: skip
+def test_no_seats_message(users, purchased, lines, message):
+    """A refused grant says what was bought and held, what the file freed, and which row took
+    the last seat."""
+    p = run(users, purchased, lines)
+    assert p.results["message"].tolist()[-1] == message
 
 
 def _many(n: int, **held: int) -> list:

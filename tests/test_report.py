@@ -23,6 +23,7 @@ from batch.model import (
     Seats,
 )
 from batch.report import default_report_path, write_report
+from batch.report.cells import WRAP_WIDTH
 from batch.vocabulary import Kind, UserType
 
 STARTED = datetime(2026, 11, 27, 22, 58, 0, tzinfo=UTC)
@@ -401,14 +402,16 @@ def test_tables_frozen_and_filtered(wide_report: Path, sheet: str) -> None:
 
 
 def test_results_widths_fit(tmp_path: Path) -> None:
-    """Column widths fit the values, and a very long message is capped."""
+    """Column widths fit the values; a very long message is capped and wraps, whole."""
     long_message = "x" * 500
     lines = [(2, "a-rather-long-address@example.com", "Licensed", "assign", "invalid",
               "conflict", long_message, 0, "base", "")]  # fmt: skip
     path = write_report(tmp_path / "r.xlsx", run_info(loaded_file(WIDE_ROWS)), result_lines(lines))
     dims = openpyxl.load_workbook(path)["Results"].column_dimensions
     assert dims["B"].width >= len("a-rather-long-address@example.com")
-    assert dims["G"].width == 60
+    assert dims["G"].width == WRAP_WIDTH
+    message = openpyxl.load_workbook(path)["Results"]["G2"]
+    assert message.alignment.wrap_text and message.value == long_message
     assert 6 <= dims["A"].width <= 10
 
 
@@ -419,9 +422,9 @@ def test_results_widths_fit(tmp_path: Path) -> None:
 def test_problems_wide_blanks_cells_that_went_fine(wide_report: Path) -> None:
     """One Problems row per input row with a problem, its fine license cells blanked."""
     assert sheet_rows(wide_report, "Problems") == [
-        (*WIDE_HEADERS, "Reason"),
-        ("bob@example.com", None, "500", None, "Sales", "CC-1", None, "no-seats: no free seat"),
-        ("dee@example.com", None, "500", "1000", "IT", "CC-2", "new",
+        ("Row", *WIDE_HEADERS, "Reason"),
+        (3, "bob@example.com", None, "500", None, "Sales", "CC-1", None, "no-seats: no free seat"),
+        (5, "dee@example.com", None, "500", "1000", "IT", "CC-2", "new",
          "api-error: Zoom 200: max; dependency-failed: skipped"),
     ]  # fmt: skip
 
@@ -447,17 +450,18 @@ def test_problems_long_copies_rows(tmp_path: Path) -> None:
     ]  # fmt: skip
     path = write_report(tmp_path / "r.xlsx", run_info(file), result_lines(lines), before=BEFORE)
     assert sheet_rows(path, "Problems") == [
-        (*LONG_HEADERS, "Reason"),
-        ("bob@example.com", "Webinar 3", None, "IT", "invalid-size: 3 is not a size"),
-        ("cy@example.com", "Basis", None, "IT", "timeout: no answer"),
+        ("Row", *LONG_HEADERS, "Reason"),
+        (3, "bob@example.com", "Webinar 3", None, "IT", "invalid-size: 3 is not a size"),
+        (4, "cy@example.com", "Basis", None, "IT", "timeout: no answer"),
     ]
 
 
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
-        ("long", ("zed@example.com", "Webinar 500", "remove", None, "not in the file: timeout: t")),
-        ("wide", ("zed@example.com", None, "remove", None, None, None, None,
+        ("long", (None, "zed@example.com", "Webinar 500", "remove", None,
+                  "not in the file: timeout: t")),
+        ("wide", (None, "zed@example.com", None, "remove", None, None, None, None,
                   "not in the file: timeout: t")),
     ],
     ids=["long", "wide"],
@@ -517,9 +521,9 @@ def test_problems_round_trip(tmp_path: Path, suffix: str) -> None:
         CalamineWorkbook.from_path(str(tmp_path / "problems.xlsx")) if suffix == ".xlsx" else None
     )
     if book is not None:
-        assert book.get_sheet_by_index(0).to_python()[0] == ["E-mail", "User type", "Webinar",
-                                                            "Afdeling", "Reason"]  # fmt: skip
-    assert again.extra_columns == ("Reason",)
+        header = book.get_sheet_by_index(0).to_python()[0]
+        assert header == ["Row", "E-mail", "User type", "Webinar", "Afdeling", "Reason"]
+    assert again.extra_columns == ("Row", "Reason")
     assert [(r.email, r.kind, r.size) for r in again.requests.itertuples()] == [
         ("ann@example.com", "webinar", 500)
     ]
@@ -738,13 +742,13 @@ def test_text_reads_back_as_written(
               "base", "") for n in range(copies)]  # fmt: skip
     path = write_report(tmp_path / "r.xlsx", run_info(loaded_file(rows)), result_lines(lines))
     book = CalamineWorkbook.from_path(str(path))
-    for sheet, column in (("Results", 6), ("Results", 7), ("Problems", 6)):
+    for sheet, column in (("Results", 6), ("Results", 7), ("Problems", 7)):
         table = book.get_sheet_by_name(sheet).to_python()
         assert [r[column] for r in table[1:]] == [expected or ""] * copies, (sheet, column)
     if "_x" in text:
         return  # openpyxl does not decode Excel's _xHHHH_ escapes as Excel and calamine do
     wb = openpyxl.load_workbook(path)
-    for sheet, column in (("Results", 7), ("Results", 8), ("Problems", 7)):
+    for sheet, column in (("Results", 7), ("Results", 8), ("Problems", 8)):
         cells = [wb[sheet].cell(n + 2, column) for n in range(copies)]
         assert [c.value for c in cells] == [expected] * copies, (sheet, column)
         assert {c.data_type for c in cells} == {"s" if expected is not None else "n"}

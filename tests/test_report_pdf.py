@@ -57,3 +57,48 @@ def test_report_renders_as_pdf(tmp_path: Path) -> None:
     if keep:
         shutil.copy(images[0], keep)
         shutil.copy(pdf, Path(keep).with_suffix(".pdf"))
+
+
+def test_every_printed_page_has_its_header_footer_and_readable_text(tmp_path: Path) -> None:
+    """Converted to PDF, every page names its sheet and the file, says page N of M and SANDBOX;
+    Problems pages each start with Row and E-mail; no text is smaller than
+    75% of the Seats sheet's (printed at 100%), i.e. >= 8 pt."""
+    import re
+
+    _require_tools()
+    row = ("ann@example.com", "Licensed", "1000", "", "Sales", "", "a long note " * 20)
+    run = run_info(loaded_file((row,)), is_sandbox=True, account_id="sandbox")
+    report = write_report(
+        tmp_path / "report.xlsx", run, result_lines(WIDE_RESULTS), before=BEFORE, after=AFTER
+    )
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        ["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(tmp_path), str(report)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = tmp_path / "report.pdf"
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = text.split("\f")[:-1]
+    for number, page in enumerate(pages, 1):
+        assert f"Page {number} of {len(pages)}" in page
+        assert "users.csv" in page and "SANDBOX: not a real Zoom account" in page
+    problems = [p for p in pages if p.lstrip().startswith("Problems")]
+    assert problems
+    assert all(re.search(r"^\s*Row\s+E-mail", p, flags=re.MULTILINE) for p in problems)
+    boxes = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    heights = {
+        n: [
+            float(b) - float(a)
+            for a, b in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"', page)
+        ]
+        for n, page in enumerate(boxes.split("<page ")[1:], 1)
+    }
+    seats = next(n for n, p in enumerate(pages, 1) if p.lstrip().startswith("Seats"))
+    full_size = max(heights[seats])
+    smallest = min(h for page in heights.values() for h in page)
+    assert smallest >= 0.74 * full_size

@@ -96,6 +96,7 @@ class _Run:
     _rows: dict[int, int | None] | None = None
     slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     stop_request: StopRequest = field(default_factory=StopRequest)
+    on_answer: Callable[[], None] | None = None  # after each answered operation (progress)
 
     @property
     def stopping(self) -> bool:
@@ -128,6 +129,8 @@ class _Run:
             await self._send(op)
         finally:
             self.finished[op.op_id].set()
+            if self.on_answer is not None and op.op_id in self.answers:
+                self.on_answer()
 
     async def _send(self, op: Operation) -> None:
         from batch.zoom.errors import ZoomApiError
@@ -296,6 +299,7 @@ async def apply_operations(
     chunk_size: int = 200,
     on_chunk: Callable[[ChunkProgress], None] | None = None,
     stop: StopRequest | None = None,
+    on_answer: Callable[[], None] | None = None,
 ) -> pd.DataFrame:
     """Apply `plan.operations` through `client`, journaling each chunk; return the results.
 
@@ -303,7 +307,8 @@ async def apply_operations(
     (api-error, rate-limited or timeout, with Zoom's code and message) or `skipped`
     (dependency-failed); unchanged and invalid lines are untouched. The run must already be
     started in the journal with its plan recorded (`start_run`, `record_plan`); the caller
-    finishes it when this returns.
+    finishes it when this returns. `on_chunk` is called after each journaled chunk, `on_answer`
+    after each operation answered (for a progress bar that moves with every request).
 
     When the account stops the run (DailyLimitReached or another AccountError) or the run is
     interrupted (KeyboardInterrupt, cancellation), no new request starts, the answers received
@@ -317,7 +322,7 @@ async def apply_operations(
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
-    state = _Run(plan, client, journal, run_id, chunk_size, on_chunk)
+    state = _Run(plan, client, journal, run_id, chunk_size, on_chunk, on_answer=on_answer)
     state.stop_request = stop or StopRequest()
     state.finished = {op.op_id: asyncio.Event() for op in plan.operations}
     groups = _groups(plan.operations)

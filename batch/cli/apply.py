@@ -1,4 +1,4 @@
-"""`batch plan FILE` and `batch apply FILE`."""
+"""`batch plan FILE...` and `batch apply FILE...`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from batch.cli.common import (
     announce,
     build_settings,
     common_options,
-    finish,
     handle_errors,
     lock_wait_option,
     make_output,
@@ -20,36 +19,43 @@ from batch.cli.common import (
     run_options,
     sheet_option,
 )
+from batch.cli.confirm import YES
+from batch.cli.files import refuse_idle_options, run_files
 from batch.delivery.mail import MailError, send_report
 from batch.output import Output
 from batch.pipeline import RunOutcome
 from batch.settings import Settings
 
+FILES = click.argument(
+    "files", nargs=-1, required=True, metavar="FILE...", type=click.Path(path_type=Path)
+)
 
-@click.command("plan")
-@click.argument("file", type=click.Path(path_type=Path))
+
+@click.command("plan", short_help="Check files against the account; list what would change.")
+@FILES
 @common_options
 @sheet_option
 @account_options
 @run_options
 @output_options
 @handle_errors
-def plan_command(file: Path, config_path: Path | None, **options: object) -> None:
-    """Check FILE against every rule and the account's current state; list what would change.
+def plan_command(files: tuple[Path, ...], config_path: Path | None, **options: object) -> None:
+    """Check each FILE against every rule and the account's current state; list what would change.
 
     Reads the account, writes nothing to it. Exits 0 when every line is planned or unchanged,
-    1 when some are invalid.
+    1 when some are invalid (the worst of the files' codes).
     """
     from batch.pipeline import plan_file
 
     settings = build_settings(config_path, **options)
+    refuse_idle_options(settings, options, len(files))
     output = make_output(settings)
     announce(settings)
-    finish(plan_file(file, settings, output), output)
+    run_files(files, lambda path: plan_file(path, settings, output), output)
 
 
-@click.command("apply")
-@click.argument("file", type=click.Path(path_type=Path))
+@click.command("apply", short_help="Plan files, then apply them in rate-limited chunks.")
+@FILES
 @common_options
 @sheet_option
 @account_options
@@ -72,23 +78,35 @@ def plan_command(file: Path, config_path: Path | None, **options: object) -> Non
     help="Mail the report to this address (repeatable; overrides the config's recipients).",
 )
 @lock_wait_option
+@YES
 @output_options
 @handle_errors
 def apply_command(
-    file: Path, config_path: Path | None, mail_to: tuple[str, ...], **options: object
+    files: tuple[Path, ...],
+    config_path: Path | None,
+    mail_to: tuple[str, ...],
+    yes: bool,
+    **options: object,
 ) -> None:
-    """Plan FILE, then apply it in rate-limited chunks; re-running it changes nothing more.
+    """Plan each FILE, then apply it in rate-limited chunks; re-running changes nothing more.
 
-    A run that was interrupted is finished by running the same file again: the account is
-    re-read and only what is still missing is applied.
+    On a terminal it first shows the planned changes and asks `Apply N changes to ...? [y/N]`
+    (not with --yes, never without a terminal). A run that was interrupted is finished by
+    running the same file again: only what is still missing is applied.
     """
+    from batch.cli.confirm import asks, terminal_confirm
     from batch.pipeline import apply_file
 
     settings = build_settings(config_path, mail_to=mail_to, **options)
+    refuse_idle_options(settings, {**options, "yes": yes}, len(files))
     output = make_output(settings)
     announce(settings)
-    outcome = apply_file(file, settings, output)
-    finish(deliver(outcome, settings, output), output)
+    confirm = terminal_confirm() if asks(yes) and not settings.dry_run else None
+
+    def run_one(path: Path) -> RunOutcome:
+        return deliver(apply_file(path, settings, output, confirm=confirm), settings, output)
+
+    run_files(files, run_one, output)
 
 
 def deliver(outcome: RunOutcome, settings: Settings, output: Output) -> RunOutcome:

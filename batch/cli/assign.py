@@ -78,7 +78,7 @@ def result_line(email: str, results: pd.DataFrame) -> str:
     return f"{email}: " + "; ".join(parts)
 
 
-@click.command("assign")
+@click.command("assign", short_help="Change one user's licenses, with the same rules as a file.")
 @click.argument("email")
 @click.argument("licenses", nargs=-1)
 @click.option(

@@ -27,25 +27,38 @@ logger = logging.getLogger("batch")
 
 def common_options(func: F) -> F:
     """Add `--config`, `--report` and `--sandbox` to a command."""
-    func = click.option(
+    return config_option(report_option(sandbox_option(func)))
+
+
+def sandbox_option(func: F) -> F:
+    """Add `--sandbox`: the emulated account a command that reads an account uses."""
+    return click.option(
         "--sandbox",
         "sandbox_path",
         type=click.Path(dir_okay=False, path_type=Path),
         help="Use the emulated account stored in this JSON file instead of Zoom.",
     )(func)
-    func = click.option(
+
+
+def report_option(func: F) -> F:
+    """Add `--report`: where the one report of a one-file run goes."""
+    return click.option(
         "--report",
         "report_path",
         type=click.Path(dir_okay=False, path_type=Path),
-        help="Where to write the Excel report (default reports/<file stem>-<UTC timestamp>.xlsx).",
+        help="Where to write the Excel report (default reports/<file stem>-<UTC timestamp>.xlsx; "
+        "one FILE only).",
     )(func)
-    func = click.option(
+
+
+def config_option(func: F) -> F:
+    """Add `--config`."""
+    return click.option(
         "--config",
         "config_path",
         type=click.Path(dir_okay=False, path_type=Path),
         help=f"Config file (TOML; default ./{DEFAULT_CONFIG_PATH} when it exists).",
     )(func)
-    return func
 
 
 def sheet_option(func: F) -> F:
@@ -216,6 +229,7 @@ def run_options(func: F) -> F:
     )(func)
     func = click.option(
         "--max-removals",
+        callback=check_max_removals,
         help="Sync only: the most removals per license type, a count (25) or a percentage of "
         "its holders (5%, the default); beyond it the run stops with exit 4 before any change.",
     )(func)
@@ -226,6 +240,20 @@ def run_options(func: F) -> F:
         "state of the license types it mentions, users not in it lose them.",
     )(func)
     return func
+
+
+def check_max_removals(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a `--max-removals` that is no count or percentage, before any file is read."""
+    from batch.planning.sync import parse_max_removals
+
+    if value is not None:
+        try:
+            parse_max_removals(value)
+        except BatchError as error:
+            raise click.BadParameter(
+                f"{value!r}: give a count (25) or a percentage (5%)"
+            ) from error
+    return value
 
 
 def announce(settings: Settings) -> None:

@@ -133,7 +133,7 @@ def out_path(out: Path | None, reports_dir: Path, account_id: str) -> Path:
     return out
 
 
-@click.command("export")
+@click.command("export", short_help="Write the account's users and holdings as an input file.")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

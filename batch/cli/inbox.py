@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,23 +18,28 @@ from batch.cli.common import (
     account_options,
     announce,
     build_settings,
-    common_options,
+    config_option,
     handle_errors,
     lock_wait_option,
     make_output,
     output_options,
     run_options,
+    sandbox_option,
 )
+from batch.cli.confirm import YES
 from batch.delivery import FileOutcome
 from batch.delivery.inbox import run_inbox
 from batch.delivery.intake import shown
 from batch.delivery.lock import account_lock
-from batch.errors import BatchError, InputError
+from batch.errors import BatchError
 from batch.output import Output
 from batch.settings import Settings
 
+if TYPE_CHECKING:
+    from batch.pipeline import Confirm
 
-@click.command("inbox")
+
+@click.command("inbox", short_help="Apply every file dropped in DIR, archive each with its report.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--archive",
@@ -49,10 +55,12 @@ from batch.settings import Settings
     metavar="ADDR",
     help="Mail each report to ADDR (repeatable; replaces [mail] recipients; needs [mail] host).",
 )
-@common_options
+@config_option
+@sandbox_option
 @account_options
 @run_options
 @lock_wait_option
+@YES
 @output_options
 @handle_errors
 def inbox_command(
@@ -60,8 +68,8 @@ def inbox_command(
     archive_dir: Path | None,
     mail_to: tuple[str, ...],
     config_path: Path | None,
-    report_path: Path | None,
     sandbox_path: Path | None,
+    yes: bool,
     log_format: str | None,
     quiet: bool,
     **account_and_run: object,
@@ -70,12 +78,14 @@ def inbox_command(
 
     Files still being written are left for the next run; files left by a killed run are
     finished first. Exit code: the worst of the files' codes (0 for an empty inbox); 75 when
-    another run holds the lock.
+    another run holds the lock. Run by hand on a terminal it asks before applying each file
+    (not with --yes; cron, without a terminal, is never asked).
     """
+    from batch.cli.confirm import asks, terminal_confirm
+    from batch.cli.files import refuse_idle_options
+
     output = Output(log_format or "auto", quiet=quiet)
     try:
-        if report_path is not None:
-            raise InputError("--report does not apply to inbox: each report goes beside its file")
         settings = build_settings(
             config_path,
             sandbox_path=sandbox_path,
@@ -86,11 +96,14 @@ def inbox_command(
             **account_and_run,
             archive_dir=archive_dir,
         )
+        refuse_idle_options(settings, {"sandbox_path": sandbox_path, **account_and_run}, 1)
         output = make_output(settings)
         announce(settings)
+        confirm = terminal_confirm() if asks(yes) else None
         archive = settings.archive_dir or directory / "archive"
         with account_lock(settings):  # no apply on this account while the inbox runs
-            code = run_inbox(directory, archive, settings, _processor(output), output=output)
+            process = _processor(output, confirm)
+            code = run_inbox(directory, archive, settings, process, output=output)
     except BatchError as error:
         output.error(str(error), exit_code=error.exit_code)
         sys.exit(error.exit_code)
@@ -98,13 +111,13 @@ def inbox_command(
     sys.exit(code)
 
 
-def _processor(output: Output) -> Callable[[Path, Settings], FileOutcome]:
+def _processor(output: Output, confirm: Confirm | None) -> Callable[[Path, Settings], FileOutcome]:
     """The per-file step: the apply pipeline, its outcome turned into the inbox's FileOutcome."""
 
     def process(path: Path, settings: Settings) -> FileOutcome:
         from batch.pipeline import apply_file  # imported at the first file: empty runs stay light
 
-        outcome = apply_file(path, settings, output, command="inbox")
+        outcome = apply_file(path, settings, output, command="inbox", confirm=confirm)
         summary = outcome.summary()
         counts = ", ".join(f"{n} {name}" for name, n in summary.counts.items() if n)
         click.echo(f"{shown(path.name)}: {counts or 'no lines'} (exit {outcome.exit_code})")

@@ -11,7 +11,7 @@ from batch.errors import InputError
 from batch.settings import DEFAULT_JOURNAL_PATH, DEFAULT_REPORTS_DIR
 
 
-@click.command("report")
+@click.command("report", short_help="Write the report of a journal run (when its own was lost).")
 @click.option("--run", "run_id", type=click.IntRange(1), required=True, help="The run's id.")
 @click.option(
     "--journal",

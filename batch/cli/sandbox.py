@@ -48,7 +48,7 @@ def init_command(path: Path, force: bool) -> None:
     click.echo(f"Created {path}: demo account, {account.plan} plan, {len(account.users)} users.")
 
 
-@sandbox_group.command("show")
+@sandbox_group.command("show", short_help="Show the plan, seats per license and size, and users.")
 @PATH_ARGUMENT
 @handle_errors
 def show_command(path: Path) -> None:
@@ -131,7 +131,7 @@ def _print_rich(title: str, tables: list[Table]) -> None:
         console.print(table)
 
 
-@sandbox_group.command("serve")
+@sandbox_group.command("serve", short_help="Serve the account over HTTP on 127.0.0.1.")
 @PATH_ARGUMENT
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="TCP port (0: any free port).")  # fmt: skip

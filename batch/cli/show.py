@@ -77,7 +77,7 @@ def account_tables(state: AccountSnapshot, emails: tuple[str, ...]) -> tuple[lis
     return tables, missing
 
 
-@click.command("show")
+@click.command("show", short_help="Show seats, users by type and status, and holdings.")
 @click.argument("emails", nargs=-1)
 @click.option(
     "--config",

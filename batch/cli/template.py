@@ -130,7 +130,7 @@ def write_template(
     temporary.replace(path)
 
 
-@click.command("template")
+@click.command("template", short_help="Write a blank input workbook with dropdowns.")
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -36,6 +36,7 @@ from .seats import (
     allocate,
     allocate_with_changes,
     free_before,
+    last_given,
     no_seats_message,
     seat_key,
     seats_after,
@@ -126,7 +127,8 @@ def plan(
         all_or_nothing=all_or_nothing,
     )
     refused = base_takes.index[~base_ok.to_numpy()]
-    _refuse(w, refused, snapshot, {BASE_KEY: base_freed}, base=True)
+    given = last_given(base_takes, base_ok, w["row"], w["key"])
+    _refuse(w, refused, snapshot, {BASE_KEY: base_freed}, given, base=True)
 
     planned_base = w[(w["outcome"] == str(Outcome.PLANNED)) & (w["kind"] == Kind.BASE.value)]
     type_after = pd.Series(
@@ -167,7 +169,8 @@ def plan(
         before,
         all_or_nothing=all_or_nothing,
     )
-    _refuse(lines, takes.index[~addon_ok.to_numpy()], snapshot, addon_freed, base=False)
+    given = last_given(takes, addon_ok, lines["row"], lines["key"])
+    _refuse(lines, takes.index[~addon_ok.to_numpy()], snapshot, addon_freed, given, base=False)
 
     granted = pd.concat([base_takes[base_ok.to_numpy()], takes[addon_ok.to_numpy()]])
     granted_counts = {str(k): int(n) for k, n in granted.value_counts().items()}
@@ -219,16 +222,21 @@ def _refuse(
     index: pd.Index,
     snapshot: AccountSnapshot,
     freed: Mapping[str, int],
+    given: Mapping[str, str],
     *,
     base: bool,
 ) -> None:
-    """Refuse grants for `no-seats`: they take and free nothing."""
+    """Refuse grants for `no-seats`: they take and free nothing; `given` names the last taker."""
     if not len(index):
         return
     mask = pd.Series(False, index=w.index)
     mask[index] = True
     if base:
-        text = {BASE_KEY: no_seats_message(BASE_KEY, snapshot.seats, freed, label="{}")}
+        text = {
+            BASE_KEY: no_seats_message(
+                BASE_KEY, snapshot.seats, freed, label="{}", given=given.get(BASE_KEY)
+            )
+        }
         message = w["take"].map(text).where(mask, "").astype(str)
         message = pd.Series(
             [m.replace("{}", t) for m, t in zip(message, w["user_type"], strict=True)],
@@ -236,7 +244,7 @@ def _refuse(
         )
     else:
         keys = w.loc[mask, "take"].unique()
-        text = {k: no_seats_message(k, snapshot.seats, freed) for k in keys}
+        text = {k: no_seats_message(k, snapshot.seats, freed, given=given.get(k)) for k in keys}
         message = w["take"].map(text).where(mask, "").astype(str)
     mark(w, mask, Outcome.INVALID, str(Code.NO_SEATS), message)
     w.loc[mask, ["take", "free"]] = ""

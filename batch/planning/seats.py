@@ -94,14 +94,42 @@ def allocate_with_changes(
 
 
 def no_seats_message(
-    key: str, seats: Mapping[SeatKey, Seats], freed: Mapping[str, int], label: str | None = None
+    key: str,
+    seats: Mapping[SeatKey, Seats],
+    freed: Mapping[str, int],
+    label: str | None = None,
+    given: str | None = None,
 ) -> str:
-    """The admin's message for a refused grant: what was bought, used and freed."""
+    """The admin's message for a refused grant: bought, held, freed, and who took the last seat.
+
+    `given` names the line that took the last free seat ("row 2 (ivo@example.com)"), when a
+    line of this file took one. For 3 Webinar 500 seats, 2 held before the run:
+
+        no free Webinar 500 seat: 3 purchased, 2 held, the last one given to row 2
+        (ivo@example.com); free one or buy more
+    """
     have = seats.get(seat_key_of(key), Seats(0, 0))
-    return (
-        f"no free {label or seat_label(key)} seat: {have.purchased} purchased, {have.used} used, "
-        f"{freed.get(key, 0)} freed by this file; buy seats or free one"
-    )
+    parts = [f"{have.purchased} purchased", f"{have.used} held"]
+    if freed.get(key, 0):
+        parts.append(f"{freed[key]} freed by this file")
+    if given:
+        parts.append(f"the last one given to {given}")
+    return f"no free {label or seat_label(key)} seat: {', '.join(parts)}; free one or buy more"
+
+
+def last_given(
+    takes: pd.Series, granted: pd.Series, rows: pd.Series, keys: pd.Series
+) -> dict[str, str]:
+    """Per seat key, the last granted line in file order as "row 2 (ivo@example.com)".
+
+    `takes` holds the seat key of each grant and `granted` whether it got its seat (same index);
+    `rows` and `keys` give each line's row and lower-case email.
+    """
+    won = takes[granted.to_numpy()]
+    if won.empty:
+        return {}
+    last = won.index.to_series().groupby(won.to_numpy(), sort=False).last()
+    return {str(k): f"row {rows[i]} ({keys[i]})" for k, i in last.items()}
 
 
 def seats_after(

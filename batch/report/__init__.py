@@ -29,7 +29,7 @@ from openpyxl import Workbook
 
 from batch.errors import InputError
 from batch.model import AccountSnapshot, RunInfo
-from batch.report.cells import MAX_DATA_ROWS
+from batch.report.cells import MAX_DATA_ROWS, page_marks
 from batch.report.chargeback import write_chargeback
 from batch.report.problems import write_problems
 from batch.report.results import write_results
@@ -102,6 +102,8 @@ def write_report(
     tables += write_problems(wb, run, results, max_rows=max_rows)
     write_seats(wb, run, results, before, after)
     write_chargeback(wb, run, results, before, after, prices, currency)
+    for ws in wb.worksheets:
+        page_marks(ws, run.file.name, sandbox=run.is_sandbox)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         save_workbook(wb, temporary, tables)

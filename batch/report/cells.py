@@ -29,6 +29,13 @@ MAX_CELL_CHARS: Final = 32_767  # Excel's limit for one cell's text
 
 MIN_WIDTH: Final = 6.0
 MAX_WIDTH: Final = 60.0
+WRAP_WIDTH: Final = 45.0  # a text column wider than this is this wide and its cells wrap
+# Printing: A4 landscape with 1 cm side margins holds ~105 characters of column width at 100%
+# (measured on LibreOffice's PDFs); text stays >= 8 pt (75% of 11 pt) when a table of at most
+# this many characters is fitted to one page wide. A wider table prints at 75%, split across
+# pages by columns, its first two columns (Row and Email) repeated on every page.
+FIT_WIDTH_CHARS: Final = 135.0
+SPLIT_SCALE: Final = 75
 WIDTH_SAMPLE: Final = 2_000  # values looked at per column to estimate its width
 
 # Text a spreadsheet (or a CSV export of it) may read as a formula or command: =, +, -, @,
@@ -50,6 +57,17 @@ OUTCOME_COLOURS: Final[dict[str, str]] = {
     Outcome.SKIPPED: "FFE699",  # yellow
 }
 
+# The chart's bars: darker than the cell fills so every outcome stands out on white paper.
+CHART_COLOURS: Final[dict[str, str]] = {
+    Outcome.VALID: "548235",  # dark green
+    Outcome.PLANNED: "2E75B6",  # blue
+    Outcome.APPLIED: "70AD47",  # green
+    Outcome.UNCHANGED: "7F7F7F",  # grey
+    Outcome.INVALID: "ED7D31",  # orange
+    Outcome.FAILED: "C00000",  # red
+    Outcome.SKIPPED: "BF9000",  # dark yellow
+}
+
 HEADER_FONT: Final = Font(bold=True, color="FFFFFF")
 HEADER_FILL: Final = PatternFill("solid", fgColor="305496")
 BOLD: Final = Font(bold=True)
@@ -59,6 +77,7 @@ WARNING_FONT: Final = Font(bold=True, color="C00000")
 DATETIME_FORMAT: Final = 'yyyy-mm-dd hh:mm:ss "UTC"'
 MONEY_FORMAT: Final = "#,##0.00"
 WRAP: Final = Alignment(wrap_text=True, vertical="top")
+RIGHT: Final = Alignment(horizontal="right")
 
 
 def clean_text(text: str) -> str:
@@ -134,9 +153,16 @@ def outcome_styles(ws: WriteOnlyWorksheet) -> dict[str, int]:
     }
 
 
-def header_cells(ws: WriteOnlyWorksheet, headers: Sequence[str]) -> list[Cell]:
-    """The header row: bold white on blue."""
-    return [styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL) for h in headers]
+def header_cells(
+    ws: WriteOnlyWorksheet, headers: Sequence[str], numbers: Iterable[int] = ()
+) -> list[Cell]:
+    """The header row: bold white on blue; the headers of number columns (`numbers`, indices)
+    right-aligned, over their numbers."""
+    right = set(numbers)
+    return [
+        styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=RIGHT if n in right else None)
+        for n, h in enumerate(headers)
+    ]
 
 
 def estimate_width(header: str, values: Iterable[object]) -> float:
@@ -170,16 +196,48 @@ def frame_table(
     last = get_column_letter(max(len(headers), 1))
     ws.auto_filter.ref = f"A1:{last}{data_rows + 1}"
     ws.print_title_rows = "1:1"
-    fit_to_width(ws)
+    if sum(widths) <= FIT_WIDTH_CHARS:
+        fit_to_width(ws)
+    else:
+        split_by_columns(ws, repeat=2 if len(headers) > 2 else 0)
 
 
 def fit_to_width(ws: WriteOnlyWorksheet) -> None:
     """Print landscape, one page wide (as many pages long as needed)."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = "9"  # A4
+    _paper(ws)
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
+
+
+def split_by_columns(ws: WriteOnlyWorksheet, repeat: int) -> None:
+    """Print landscape at SPLIT_SCALE, across as many pages as the columns need, the first
+    `repeat` columns on every page."""
+    _paper(ws)
+    ws.page_setup.scale = SPLIT_SCALE
+    ws.page_setup.pageOrder = "overThenDown"
+    if repeat:
+        ws.print_title_cols = f"A:{get_column_letter(repeat)}"
+
+
+def _paper(ws: WriteOnlyWorksheet) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.75
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+
+
+def page_marks(ws: WriteOnlyWorksheet, file_name: str, *, sandbox: bool) -> None:
+    """Header and footer on every printed page: sheet, input file, page N of M, SANDBOX."""
+    ws.oddHeader.left.text = "&A"  # the sheet's name
+    ws.oddHeader.center.text = file_name.replace("&", "&&")
+    if sandbox:
+        ws.oddHeader.right.text = "SANDBOX: not a real Zoom account"
+        ws.oddHeader.right.color = "C00000"
+        ws.oddHeader.right.font = "-,Bold"
+    ws.oddFooter.left.text = "&F"  # the report's file name
+    ws.oddFooter.center.text = "Page &P of &N"
 
 
 def sheet_names(base: str, data_rows: int, max_rows: int) -> list[str]:

@@ -173,11 +173,12 @@ def write_chargeback(
         estimate_width(h, []) for h in headers[1:]
     ]
     frame_table(ws, headers, widths, len(by_department) + 1 + bool(not_read))
+    numbers = range(1, len(headers))  # every column after the group's name holds numbers
     for n, field in enumerate(("department", "cost_center")):
         if n:
             ws.append([])
         first = DEPARTMENT_HEADER if field == "department" else COST_CENTER_HEADER
-        ws.append(header_cells(ws, [first, *labels, *tail]))
+        ws.append(header_cells(ws, [first, *labels, *tail], numbers))
         _write_groups(ws, tables[field], labels, prices, not_read, marked=marked)
     ws.append([])
     for note in _notes(run, after, labels, prices, currency, not_read):

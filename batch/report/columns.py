@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from batch.report.cells import (
@@ -41,6 +42,8 @@ _ESCAPES: Final = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;")
 # Excel reads `_x0041_` in a cell's text as "A": such an underscore is written as `_x005F_`.
 _EXCEL_ESCAPE: Final = "_x[0-9A-Fa-f]{4}_"
 _EXCEL_ESCAPE_RE: Final = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
+# wrapped, at the bottom like the row's other cells, so the row's last lines line up
+TABLE_WRAP: Final = Alignment(wrap_text=True)
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class XmlColumn:
     cells: Any  # pyarrow large_string array; the XML after `<c r="A1`, e.g. ` t="n"><v>2</v></c>`
     codes: np.ndarray[Any, np.dtype[np.int64]]  # per row, the index of its cell in `cells`
     sample: list[object]  # the first values as written (None when blank), for the column width
+    lines: Any = None  # wrapped columns: per cell in `cells`, the lines it takes when printed
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -70,13 +74,42 @@ class CellStyles:
 
     quote: int  # quotePrefix text: input that a spreadsheet could read as a formula
     outcomes: Mapping[str, int]  # each outcome's coloured cell
+    wrap: int = 0  # text wrapped in its column's width (long messages, notes)
+    wrap_quote: int = 0  # the same for formula-like text
 
 
 def cell_styles(ws: WriteOnlyWorksheet) -> CellStyles:
     """Register the table cells' styles in `ws`'s workbook (once; then found) and name their ids."""
     cell = WriteOnlyCell(ws, "")
     cell.quotePrefix = True
-    return CellStyles(quote=int(cell.style_id), outcomes=outcome_styles(ws))
+    wrap = WriteOnlyCell(ws, "")
+    wrap.alignment = TABLE_WRAP
+    wrap_quote = WriteOnlyCell(ws, "")
+    wrap_quote.alignment = TABLE_WRAP
+    wrap_quote.quotePrefix = True
+    return CellStyles(
+        quote=int(cell.style_id),
+        outcomes=outcome_styles(ws),
+        wrap=int(wrap.style_id),
+        wrap_quote=int(wrap_quote.style_id),
+    )
+
+
+def wrapped(column: XmlColumn, styles: CellStyles, width: float) -> XmlColumn:
+    """The same text column with its cells wrapping in `width` (unstyled and quote-styled text
+    cells), and how many lines each cell takes, for its row's height."""
+    cells = pc.replace_substring_regex(
+        column.cells, '^" t="inlineStr"', f'" s="{styles.wrap}" t="inlineStr"'
+    )
+    cells = pc.replace_substring_regex(
+        cells, f'^" s="{styles.quote}" ', f'" s="{styles.wrap_quote}" '
+    )
+    # the cell's XML is its text and ~60 characters of markup; a line holds ~width characters
+    chars = pc.fill_null(pc.subtract(pc.utf8_length(cells), 60), 0).to_numpy(zero_copy_only=False)
+    breaks = pc.fill_null(pc.count_substring(cells, "\n"), 0).to_numpy(zero_copy_only=False)
+    # (words wrap whole and the printer's font may be wider than Excel's: count 80% of a width)
+    lines = np.maximum(np.ceil(np.maximum(chars, 0) / max(0.8 * width - 2, 1)), 1) + breaks
+    return XmlColumn(cells, column.codes, column.sample, lines.astype(np.int64))
 
 
 def escape(text: str) -> str:

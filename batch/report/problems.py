@@ -1,10 +1,13 @@
 """The `Problems` sheet: the invalid, failed and skipped lines as a file an admin can fix and
 upload again.
 
-It has the input's own columns (original headers, file order) plus `Reason`, one row per input
-row with a problem. For the wide layout the license cells of that row whose lines went fine are
-blanked (blank means "leave as it is"), so a re-upload redoes only what failed; for the long
-layout each row is one license and is copied as is. Lines that do not come from the file (sync
+It has `Row` (the row number Excel shows in the input), the input's email column, the input's
+other columns (original headers, file order) and `Reason`, one row per input row with a
+problem; Row and the email come first so that a print split across pages by columns repeats
+them on every page (sent again, `Row` is carried through as `Row (file)`). For the wide
+layout the license cells of that row whose lines went fine are blanked (blank means "leave as
+it is"), so a re-upload redoes only what failed; for the long layout each row is one license
+and is copied as is. Lines that do not come from the file (sync
 removals of users not in it) follow, written in the file's own columns as far as they go.
 """
 
@@ -19,7 +22,7 @@ from openpyxl import Workbook
 
 from batch.model import RunInfo
 from batch.report.cells import MAX_DATA_ROWS
-from batch.report.columns import CellStyles, XmlColumn, text_column
+from batch.report.columns import CellStyles, XmlColumn, int_column, text_column
 from batch.report.sheetxml import TableRows
 from batch.report.table import write_table
 from batch.scrub import scrub_column
@@ -27,6 +30,7 @@ from batch.vocabulary import PROBLEM_OUTCOMES, WIDE_FIELDS, Action, Kind
 
 PROBLEMS_SHEET: Final = "Problems"
 REASON_HEADER: Final = "Reason"
+ROW_HEADER: Final = "Row"
 _KIND_FIELDS: Final[dict[str, str]] = {
     Kind.BASE: "user_type",
     **{k: k.value for k in Kind if k is not Kind.BASE},
@@ -112,7 +116,13 @@ def problems_table(run: RunInfo, results: pd.DataFrame) -> pd.DataFrame:
 
     outside = lines.loc[~lines.index.isin(in_file.index)]
     extra = _outside_rows(run, outside, headers)
-    return pd.concat([table[headers], extra], ignore_index=True)
+    numbers = pd.Series([*reason.index, *([pd.NA] * len(extra))], dtype="Int64")
+    email = run.file.fields.get("email")
+    first = [email] if email in headers else []
+    ordered = [*first, *(h for h in headers if h not in first)]
+    both = pd.concat([table[headers], extra], ignore_index=True)[ordered]
+    row_header = ROW_HEADER if ROW_HEADER not in headers else f"Excel {ROW_HEADER.lower()}"
+    return pd.concat([numbers.rename(row_header), both], axis=1)
 
 
 def _outside_rows(run: RunInfo, lines: pd.DataFrame, headers: list[str]) -> pd.DataFrame:
@@ -150,6 +160,7 @@ def write_problems(
 
     def prepare(styles: CellStyles, start: int, stop: int) -> Sequence[XmlColumn]:
         part = table.iloc[start:stop]
-        return [text_column(part.iloc[:, n], quote=styles.quote) for n in range(len(headers))]
+        texts = [text_column(part.iloc[:, n], quote=styles.quote) for n in range(1, len(headers))]
+        return [int_column(part.iloc[:, 0]), *texts]
 
     return write_table(wb, PROBLEMS_SHEET, headers, len(table), prepare, max_rows=max_rows)

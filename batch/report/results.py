@@ -32,7 +32,9 @@ def input_values(source: pd.DataFrame, column: str, rows: pd.Series) -> pd.Serie
 
 def result_headers(run: RunInfo, results: pd.DataFrame) -> list[str]:
     """The Results columns: the fixed ones, the carried-through input columns, the earlier mark."""
-    headers = [*RESULT_HEADERS, *run.file.extra_columns]
+    # a carried column named like one of ours (a Problems sheet's Row sent again) says so
+    carried = [f"{c} (file)" if c in RESULT_HEADERS else c for c in run.file.extra_columns]
+    headers = [*RESULT_HEADERS, *carried]
     if _done_earlier(results).any():
         headers.append(DONE_EARLIER_HEADER)
     return headers

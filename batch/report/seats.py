@@ -106,7 +106,7 @@ def write_seats(
     ]
     widths = [estimate_width(h, [r[n] for r in rows]) for n, h in enumerate(SEATS_HEADERS)]
     frame_table(ws, SEATS_HEADERS, widths, len(rows))
-    ws.append(header_cells(ws, SEATS_HEADERS))
+    ws.append(header_cells(ws, SEATS_HEADERS, numbers=range(1, len(SEATS_HEADERS))))
     for row in rows:
         ws.append(row)
     ws.append([])

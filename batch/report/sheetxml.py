@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Any, Final
 from zipfile import ZIP_DEFLATED, ZipFile
 
 import numpy as np
@@ -33,6 +33,8 @@ COMPRESS_LEVEL: Final = 1  # deflate level: 1 is ~3x faster than 6 for a few % m
 BLOCK_ROWS: Final = 10_000  # lines prepared and written at a time
 BLOCK_CELLS: Final = 200_000  # ... fewer when the table is wide (a wide file's Problems)
 FIRST_DATA_ROW: Final = 2  # under the header row
+LINE_HEIGHT: Final = 15.0  # points per line of Calibri 11 text; a wrapped row is this x lines
+MAX_LINES: Final = 27  # 27 lines of 15 points: Excel's limit of 409 points a row
 
 _MAIN: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS: Final = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -91,15 +93,30 @@ def write_rows(stream: IO[bytes], table: TableRows) -> None:
         first = start - table.start + FIRST_DATA_ROW
         numbers = np.arange(first, first + stop - start, dtype=np.int64)
         row_numbers = pc.cast(pa.array(numbers), pa.large_string())
+        columns = table.prepare(start, stop)
         cells = [
             pc.binary_join_element_wise(letter, row_numbers, column.block(), literal(""))
-            for letter, column in zip(letters, table.prepare(start, stop), strict=True)
+            for letter, column in zip(letters, columns, strict=True)
         ]
         rows = pc.binary_join_element_wise(
-            literal('<row r="'), row_numbers, literal('">'), *cells, literal("</row>"),
+            literal('<row r="'), row_numbers, _row_heights(columns), *cells, literal("</row>"),
             literal(""), null_handling="replace",
         )  # fmt: skip
         stream.write(_joined(rows))
+
+
+def _row_heights(columns: Sequence[XmlColumn]) -> Any:
+    """The end of each `<row` start tag: `">`, or a height that shows every wrapped line."""
+    wrapping = [c for c in columns if c.lines is not None]
+    if not wrapping:
+        return literal('">')
+    # Excel's tallest row is 409 points: a longer text scrolls in its cell
+    lines = np.minimum(np.max([c.lines[c.codes] for c in wrapping], axis=0), MAX_LINES)
+    attrs = [
+        '">' if n <= 1 else f'" ht="{n * LINE_HEIGHT:g}" customHeight="1">'
+        for n in range(int(lines.max()) + 1)
+    ]
+    return pa.array(attrs, type=pa.large_string()).take(pa.array(lines))
 
 
 def _joined(strings: pa.Array) -> memoryview:

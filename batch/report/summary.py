@@ -13,6 +13,7 @@ from openpyxl.styles import Font, PatternFill
 from batch.model import RunInfo
 from batch.report.cells import (
     BOLD,
+    CHART_COLOURS,
     DATETIME_FORMAT,
     NOTE_FONT,
     OUTCOME_COLOURS,
@@ -24,7 +25,7 @@ from batch.report.cells import (
     styled,
 )
 from batch.report.labels import sort_labels
-from batch.vocabulary import ADDONS, Action, Outcome
+from batch.vocabulary import ADDON_SIZES, ADDONS, Action, Kind, Outcome, parse_license_word
 
 SUMMARY_SHEET: Final = "Summary"
 SANDBOX_TITLE: Final = "SANDBOX: emulated account, not a real Zoom account"
@@ -34,6 +35,18 @@ SANDBOX_FILL: Final = PatternFill("solid", fgColor="C00000")
 ACCOUNT_FONT: Final = Font(bold=True, size=18, color="1F3864")
 OUTCOMES: Final = tuple(str(o) for o in Outcome)
 COLUMN_WIDTHS: Final = (26.0, 24.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0, 12.0)
+NOT_A_LICENSE: Final = "not a license"
+
+
+def is_license(label: str) -> bool:
+    """True for a license Zoom has: a user type, or an add-on with one of its sizes."""
+    parsed = parse_license_word(label) if label else None
+    if parsed is None:
+        return False
+    kind, user_type, size = parsed
+    if kind is Kind.BASE:
+        return user_type is not None
+    return size in ADDON_SIZES.get(kind, ())
 
 
 def title(run: RunInfo) -> str:
@@ -104,8 +117,7 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
     ws = wb.create_sheet(SUMMARY_SHEET)
     for letter, width in zip("ABCDEFGHI", COLUMN_WIDTHS, strict=True):
         ws.column_dimensions[letter].width = width
-    fit_to_width(ws)
-    ws.page_setup.orientation = "portrait"
+    fit_to_width(ws)  # landscape: its 134 characters of columns print at ~80%, >= 8 pt
     ws.row_dimensions[1].height = 36  # write-only: row sizes are set before the row is written
     if run.is_sandbox:
         banner = [styled(ws, None, fill=SANDBOX_FILL) for _ in COLUMN_WIDTHS[1:]]
@@ -144,7 +156,7 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
 
     counts = outcome_counts(results)
     ws.append([styled(ws, "Result lines per outcome", font=SECTION_FONT)])
-    ws.append(header_cells(ws, ["Outcome", "Lines"]))
+    ws.append(header_cells(ws, ["Outcome", "Lines"], numbers=[1]))
     for outcome, count in counts.items():
         fill = PatternFill("solid", fgColor=OUTCOME_COLOURS[outcome])
         ws.append([styled(ws, outcome, fill=fill), count])
@@ -155,13 +167,25 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
     table = license_counts(results)
     ws.append([styled(ws, "Result lines per license", font=SECTION_FONT)])
     header_row = row + 2
-    ws.append(header_cells(ws, ["License", *OUTCOMES, "Total"]))
-    for label, values in zip(table.index, table.to_numpy().tolist(), strict=True):
-        ws.append([safe(ws, str(label) or "(none)"), *values, sum(values)])
-    last_row = header_row + len(table)
+    ws.append(header_cells(ws, ["License", *OUTCOMES, "Total"], numbers=range(1, 9)))
+    # Licenses first (these are charted), then what the file named that is no license: one
+    # "not a license" row (charted too), then each such label on its own
+    real = [str(label) and is_license(str(label)) for label in table.index]
+    licenses, others = table[real], table[[not r for r in real]]
+    for label, values in zip(licenses.index, licenses.to_numpy().tolist(), strict=True):
+        ws.append([safe(ws, str(label)), *values, sum(values)])
+    charted = len(licenses)
+    if len(others):
+        group = others.sum(axis=0).astype(int).tolist()
+        ws.append([styled(ws, NOT_A_LICENSE, font=NOTE_FONT), *group, sum(group)])
+        charted += 1
+        for label, values in zip(others.index, others.to_numpy().tolist(), strict=True):
+            ws.append([safe(ws, f"  {label or '(none)'}"), *values, sum(values)])
+    last_row = header_row + len(table) + (1 if len(others) else 0)
     if len(table):
-        most = int(table.to_numpy().sum(axis=1).max())
-        ws.add_chart(_chart(ws, header_row, last_row, most), f"A{last_row + 3}")
+        shown = pd.concat([licenses, others.sum(axis=0).to_frame().T]) if len(others) else licenses
+        most = int(shown.to_numpy().sum(axis=1).max())
+        ws.add_chart(_chart(ws, header_row, header_row + charted, most), f"A{last_row + 3}")
     else:
         ws.append([styled(ws, "No result lines.", font=NOTE_FONT)])
 
@@ -185,6 +209,6 @@ def _chart(ws: object, header_row: int, last_row: int, most: int) -> BarChart:
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(categories)
     for series, outcome in zip(chart.series, OUTCOMES, strict=True):
-        series.graphicalProperties.solidFill = OUTCOME_COLOURS[outcome]
-        series.graphicalProperties.line.solidFill = OUTCOME_COLOURS[outcome]
+        series.graphicalProperties.solidFill = CHART_COLOURS[outcome]
+        series.graphicalProperties.line.solidFill = CHART_COLOURS[outcome]
     return chart

@@ -17,7 +17,12 @@ import httpx
 
 from batch import scrub
 from batch.settings import Credentials, Secret
-from batch.zoom.errors import AccountUnreachable, CredentialsRefused, zoom_error_body
+from batch.zoom.errors import (
+    AccountUnreachable,
+    CredentialsRefused,
+    is_loopback,
+    zoom_error_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +96,9 @@ class TokenCache:
                 response = await self._http.post(self._url, data=data, auth=auth)
             except httpx.TransportError as error:
                 last_error = type(error).__name__
+                if isinstance(error, httpx.ConnectError) and is_loopback(self._url):
+                    # refused on this machine: nothing listens there, waiting will not help
+                    raise AccountUnreachable(self._url, "connection refused") from error
                 await asyncio.sleep(min(self._backoff_base_s * 2**attempt, 2.0))
                 continue
             if response.status_code >= 500 or response.status_code == 429:

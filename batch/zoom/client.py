@@ -41,6 +41,7 @@ from batch.zoom.errors import (
     Verdict,
     ZoomApiError,
     classify,
+    is_loopback,
 )
 from batch.zoom.pacing import FEATURES_PER_S, Category, Pacer, plan_limits
 
@@ -51,6 +52,8 @@ USER_STATUSES: Final = ("active", "inactive", "pending")
 MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
 QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
 MAX_CONNECTIONS: Final = 100
+OnRead = Callable[[int], None]  # progress while reading the account: n more users read
+LOOPBACK_CONNECT_S: Final = 5.0  # connect timeout on this machine (a served sandbox)
 # A request may get a fresh token this many times in a row: a token can expire again while a
 # request waits for its slot. More 401s than that mean Zoom refuses even fresh tokens.
 MAX_TOKEN_RENEWALS: Final = 3
@@ -97,6 +100,15 @@ class ClientStats:
     token_fetches: int = 0
 
 
+def _timeout(config: ClientConfig) -> httpx.Timeout:
+    """The HTTP timeouts: `timeout_s`, but a connection on this machine is made in at most
+    LOOPBACK_CONNECT_S or not at all (a served sandbox that is not running)."""
+    connect = config.timeout_s
+    if is_loopback(config.api_url) or is_loopback(config.oauth_url):
+        connect = min(connect, LOOPBACK_CONNECT_S)
+    return httpx.Timeout(config.timeout_s, connect=connect)
+
+
 class ZoomClient:
     """An async Zoom API client for the license endpoints, paced, retried and typed."""
 
@@ -107,7 +119,7 @@ class ZoomClient:
         self.stats = ClientStats()
         self._http = httpx.AsyncClient(
             transport=transport,
-            timeout=httpx.Timeout(config.timeout_s),
+            timeout=_timeout(config),
             limits=httpx.Limits(
                 max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
             ),
@@ -148,15 +160,16 @@ class ZoomClient:
     # -----------------------------------------------------------------------------------------
     # Users
 
-    async def list_users(self) -> list[AccountUser]:
+    async def list_users(self, on_read: OnRead | None = None) -> list[AccountUser]:
         """Every user of the account, of every status, add-ons not read (`addons_known=False`).
 
-        The three statuses are read as three paged streams side by side, 300 users a page.
+        The three statuses are read as three paged streams side by side, 300 users a page;
+        `on_read(n)` is called with each page's number of users.
         """
-        streams = await _all(*(self._list_status(s) for s in USER_STATUSES))
+        streams = await _all(*(self._list_status(s, on_read) for s in USER_STATUSES))
         return [user for stream in streams for user in stream]
 
-    async def _list_status(self, status: str) -> list[AccountUser]:
+    async def _list_status(self, status: str, on_read: OnRead | None = None) -> list[AccountUser]:
         """All users of one status, following next_page_token; restarts if the token expires."""
         loop = asyncio.get_running_loop()
         for restart in range(MAX_LIST_RESTARTS + 1):
@@ -169,6 +182,8 @@ class ZoomClient:
                         params["next_page_token"] = page_token
                     body = await self._get_json("/users", Category.MEDIUM, params=params)
                     pages.raw.append(body.get("users") or [])
+                    if on_read is not None:
+                        on_read(len(pages.raw[-1]))
                     page_token = str(body.get("next_page_token") or "")
                     if not page_token:
                         return pages.convert()
@@ -252,16 +267,18 @@ class ZoomClient:
     async def snapshot(
         self,
         addons_for: Iterable[str] | Callable[[Mapping[str, AccountUser]], Iterable[str]] = (),
+        on_read: OnRead | None = None,
     ) -> AccountSnapshot:
         """The account now: every user, the seats, and the add-ons of the users asked for.
 
         Add-ons are read (concurrently, paced) only for the emails in `addons_for` that are
         users of the account and not pending; the others keep `addons_known=False`.
         `addons_for` may be a function of the users read (by email), so that one listing
-        serves both to choose whose add-ons to read and for the snapshot.
+        serves both to choose whose add-ons to read and for the snapshot. `on_read(n)` tells
+        progress: the users of each page listed, then 1 per user whose add-ons were read.
         """
         read_at = datetime.now(UTC)
-        users_list, seats = await _both(self.list_users(), self.plan_usage())
+        users_list, seats = await _both(self.list_users(on_read), self.plan_usage())
         users = {user.email: user for user in users_list}
         if callable(addons_for):
             addons_for = addons_for(users)
@@ -274,13 +291,13 @@ class ZoomClient:
             is_sandbox=self.config.is_sandbox,
             read_at=read_at,
         )
-        return await self.read_addons(listed, addons_for)
+        return await self.read_addons(listed, addons_for, on_read)
 
     async def read_addons(
         self,
         snapshot: AccountSnapshot,
         emails: Iterable[str],
-        on_read: Callable[[int], None] | None = None,
+        on_read: OnRead | None = None,
     ) -> AccountSnapshot:
         """The snapshot with the add-ons of these users read (pending and unknown ones skipped).
 

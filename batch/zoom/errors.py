@@ -21,6 +21,7 @@ import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -94,11 +95,21 @@ class AccessDenied(AccountError):
         self.code = code
 
 
+def is_loopback(url: str) -> bool:
+    """True for a URL on this machine (127.0.0.1, ::1, localhost): a served sandbox, mostly."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "localhost" or host == "::1" or host.startswith("127.")
+
+
 class AccountUnreachable(AccountError):
     """Zoom (or the sandbox) could not be reached after the retries."""
 
     def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"cannot reach Zoom at {url}: {reason}")
+        if is_loopback(url):
+            message = f"cannot reach {url}: {reason}; is `batch sandbox serve` running?"
+        else:
+            message = f"cannot reach Zoom at {url}: {reason}"
+        super().__init__(message)
         self.url = url
         self.reason = reason
 
