@@ -99,6 +99,17 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The `[web]` section: how `batch web` serves the app."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False  # True behind HTTPS: the session cookie is sent only over it
+    idle_timeout_minutes: int = 30
+    secret_key: Secret | None = None  # signs the session cookie; None = .batch/web-secret
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know, frozen."""
 
@@ -126,6 +137,7 @@ class Settings:
     prices: Mapping[str, float] = field(default_factory=dict)  # license label -> monthly price
     currency: str = "EUR"
     limits: Limits = field(default_factory=Limits)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def uses_sandbox(self) -> bool:

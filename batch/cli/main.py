@@ -9,6 +9,7 @@ from batch.cli.apply import apply_command, plan_command
 from batch.cli.inbox import inbox_command
 from batch.cli.sandbox import sandbox_group
 from batch.cli.validate import validate_command
+from batch.cli.web import web_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,6 +23,7 @@ cli.add_command(plan_command)
 cli.add_command(apply_command)
 cli.add_command(inbox_command)
 cli.add_command(sandbox_group)
+cli.add_command(web_group)
 
 
 def main() -> None:
