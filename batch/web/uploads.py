@@ -65,28 +65,33 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         seen = 0
+        exceeded = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
+        async def answer(message: Message) -> None:
+            # The app answers a body cut off as it can (a 400 of the form parser): say why.
+            if not exceeded:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await self._too_large(send)
+
         try:
-            await self.app(scope, counted, send)
+            await self.app(scope, counted, answer)
         except BodyTooLarge:
-            body = (
-                f"too large: over {self.max_bytes - FORM_OVERHEAD_BYTES:,} bytes, the limit "
-                f"(max_file_bytes) is {self.max_bytes - FORM_OVERHEAD_BYTES:,} bytes"
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 413,
-                    "headers": [(b"content-type", b"text/plain; charset=utf-8")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        limit = self.max_bytes - FORM_OVERHEAD_BYTES
+        body = f"too large: the limit (max_file_bytes) is {limit:,} bytes".encode()
+        headers = [(b"content-type", b"text/plain; charset=utf-8")]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
