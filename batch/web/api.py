@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from batch.web.auth import api_admin, api_user
+from batch.web.preview import total_removals
 from batch.web.runs import RunManager
 from batch.web.store import Store, User
 
@@ -66,8 +67,8 @@ def _view(request: Request, row: dict[str, Any]) -> RunView:
     counts = row["counts"]
     total = live.get("total", 0) or counts.get("planned", 0)
     done = live.get("done", 0)
-    if row["status"] == "applied":
-        done = total = counts.get("applied", 0) + counts.get("failed", 0) + counts.get("skipped", 0)
+    if row["status"] == "applied" and not live:  # applied before this process started
+        done = total = counts.get("applied", 0) + counts.get("failed", 0)
     has_report = bool(row["report"] or row["plan_report"])
     return RunView(
         id=row["id"],
@@ -127,8 +128,10 @@ def get_run(request: Request, run_id: str, user: ApiUser) -> RunView:
 
 
 @router.post("/runs/{run_id}/apply", status_code=202, response_model=RunView)
-async def apply_run(request: Request, run_id: str, user: ApiAdmin) -> RunView:
-    """Queue a planned run's apply (sync removals cannot be confirmed here: use the page)."""
+async def apply_run(
+    request: Request, run_id: str, user: ApiAdmin, confirm_removals: int | None = None
+) -> RunView:
+    """Queue a planned run's apply; a sync plan's removals need `?confirm_removals=N`."""
     row = _row(request, run_id)
     if row["status"] not in ("planned", "stopped"):
         raise HTTPException(409, detail=f"the run is {row['status']}, not planned")
@@ -136,6 +139,11 @@ async def apply_run(request: Request, run_id: str, user: ApiAdmin) -> RunView:
     preview = await run_in_threadpool(manager.preview, run_id)
     if preview is None:
         raise HTTPException(409, detail="the run's file can no longer be planned")
+    removals = total_removals(preview.plan)
+    if removals and confirm_removals != removals:
+        raise HTTPException(
+            409, detail=f"the plan removes {removals} licenses: pass confirm_removals={removals}"
+        )
     manager.apply(run_id, resume=row["status"] == "stopped")
     return _view(request, _row(request, run_id))
 
