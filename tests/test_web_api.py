@@ -10,7 +10,6 @@ from typing import Any
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
-
 from web_support import HOSTILE, SAMPLES, Site
 
 
@@ -117,5 +116,8 @@ def test_unknown_run_is_404_and_bad_mode_422(site: Site) -> None:
 
 def test_openapi_documents_the_runs_api(site: Site) -> None:
     """The OpenAPI document lists the run routes."""
-    paths = TestClient(site.app).get("/api/openapi.json").json()["paths"]
+    client = TestClient(site.app)
+    assert client.get("/api/openapi.json").status_code == 401
+    token = site.token("script", "viewer")
+    paths = client.get("/api/openapi.json", headers=_bearer(token)).json()["paths"]
     assert {"/api/runs", "/api/runs/{run_id}", "/api/runs/{run_id}/apply"} <= set(paths)

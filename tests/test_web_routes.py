@@ -10,11 +10,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from fastapi.testclient import TestClient
-
-from batch.errors import FileRefused
-from batch.loading import load
-from batch.output import Output
-from batch.pipeline import apply_file, plan_file
 from web_support import (
     HOSTILE,
     PASSWORD,
@@ -26,6 +21,11 @@ from web_support import (
     upload,
     wait_for_end,
 )
+
+from batch.errors import FileRefused
+from batch.loading import load
+from batch.output import Output
+from batch.pipeline import apply_file, plan_file
 
 SAMPLE_NAMES = ["users-wide-en.csv", "gebruikers-nl.csv", "licenses-long.xlsx"]
 
@@ -42,7 +42,8 @@ def _text(page: str) -> str:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/history", "/runs/abc123", "/runs/abc123/plan.xlsx", "/runs/abc123/report.xlsx"]
+    "path",
+    ["/", "/history", "/runs/abc123", "/runs/abc123/plan.xlsx", "/runs/abc123/report.xlsx", "/x"],
 )
 def test_signed_out_pages_redirect_to_sign_in(site: Site, path: str) -> None:
     """Every page asked for without a session answers with a redirect to the sign-in page."""
@@ -52,7 +53,7 @@ def test_signed_out_pages_redirect_to_sign_in(site: Site, path: str) -> None:
 
 
 def test_unknown_route_is_a_404_page(site: Site) -> None:
-    """An unknown route is a 404 page, signed in or not, with no traceback."""
+    """Signed in, an unknown route or run is a 404 page with no traceback."""
     admin = site.client("ann", "admin")
     for answer in (admin.get("/no/such/page"), admin.get("/runs/nosuchrun")):
         assert answer.status_code == 404
@@ -81,7 +82,9 @@ def test_wrong_password_is_refused(site: Site) -> None:
     ],
     ids=["upload-without-token", "signout-without-token", "upload-with-forged-token"],
 )
-def test_post_without_the_csrf_token_is_refused(site: Site, path: str, data: dict[str, str]) -> None:
+def test_post_without_the_csrf_token_is_refused(
+    site: Site, path: str, data: dict[str, str]
+) -> None:
     """A form POST without the session's CSRF token is refused with 403 and changes nothing."""
     admin = site.client("ann", "admin")
     files = {"file": ("a.csv", io.BytesIO(b"email,license\na@example.com,Licensed\n"))}

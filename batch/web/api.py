@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from batch.web.auth import api_admin, api_user
+from batch.web.auth import api_admin, api_user, session_user
 from batch.web.preview import total_removals
 from batch.web.runs import RunManager
 from batch.web.store import Store, User
@@ -89,6 +89,19 @@ def _row(request: Request, run_id: str) -> dict[str, Any]:
     if row is None:
         raise HTTPException(404, detail=f"no run {run_id}")
     return row
+
+
+def openapi_reader(request: Request) -> User:
+    """The OpenAPI document is for a token or a signed-in session."""
+    user = session_user(request)
+    return user if user is not None else api_user(request)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, user: Annotated[User, Depends(openapi_reader)]) -> dict[str, Any]:
+    """The OpenAPI document of this API."""
+    document: dict[str, Any] = request.app.openapi()
+    return document
 
 
 @router.post("/runs", status_code=201, response_model=Created)

@@ -62,9 +62,9 @@ def create_app(settings: Settings, *, signin_delay_s: float = 0.25) -> FastAPI:
         title="batch web",
         version=__version__,
         description="Upload a license spreadsheet, preview its plan, apply it, get the report.",
-        docs_url="/api/docs",
+        docs_url=None,  # Swagger UI would load its scripts from the internet
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=None,  # served by api.py to signed-in users and tokens only
     )
     store = Store(state_dir(settings) / STORE_FILE_NAME)
     app.state.settings = settings
@@ -108,7 +108,7 @@ def _error_pages(app: FastAPI) -> None:
             )
         key = "csrf" if error.detail == "csrf" else ERROR_TEXTS.get(error.status_code, "error")
         if error.status_code == 404 and session_user(request) is None:
-            key = "not_found"
+            return await signed_out(request, SignedOut())  # no route list for strangers
         return render(
             request,
             "error.html",
