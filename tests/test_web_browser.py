@@ -44,17 +44,25 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
         "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
         ],
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     """A 1280x800 window that accepts downloads."""
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800},
-            "accept_downloads": True}  # fmt: skip
+    return {
+        **browser_context_args,
+        "viewport": {"width": 1280, "height": 800},
+        "accept_downloads": True,
+    }
 
 
 @dataclass
@@ -176,9 +184,15 @@ def test_post_without_csrf_token_is_refused(page: Page, served: Served) -> None:
     sign_in(page, served)
     answer = page.request.post(
         f"{served.url}/upload",
-        multipart={"mode": "apply", "file": {"name": "a.csv", "mimeType": "text/csv",
-                                             "buffer": b"email,license\na@example.com,Licensed\n"}},
-    )  # fmt: skip
+        multipart={
+            "mode": "apply",
+            "file": {
+                "name": "a.csv",
+                "mimeType": "text/csv",
+                "buffer": b"email,license\na@example.com,Licensed\n",
+            },
+        },
+    )
     assert answer.status == 403
     page.set_content(answer.text())
     shot(page, "csrf-refused")
@@ -216,3 +230,15 @@ def test_account_change_between_preview_and_apply_is_caught(page: Page, served: 
     shot(page, "plan-changed")
     users = {u["email"]: u for u in served.site.account()["users"]}
     assert users["floor.dejong@example.com"]["webinar"] is None
+
+
+def test_preview_fits_a_phone(page: Page, served: Served) -> None:
+    """At phone width the preview has no sideways scrolling of the page (tables scroll alone)."""
+    sign_in(page, served)
+    upload(page, served, SAMPLES / "gebruikers-nl.csv")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("button#apply")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SCREENSHOTS / "preview-phone.png"), full_page=False)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    shot(page, "preview-after-phone")

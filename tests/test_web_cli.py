@@ -16,15 +16,28 @@ BATCH = Path(sys.executable).parent / "batch"
 
 def _batch(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(BATCH), "web", *args], cwd=cwd, input=stdin, capture_output=True, text=True,
-        timeout=120, check=False,
+        [str(BATCH), "web", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
 def test_users_are_added_listed_and_removed(tmp_path: Path) -> None:
     """A user added with --password-stdin is listed, can sign in, and is gone once removed."""
-    added = _batch(tmp_path, "user", "add", "ann", "--role", "admin", "--password-stdin",
-                   stdin="long enough pw\n")
+    added = _batch(
+        tmp_path,
+        "user",
+        "add",
+        "ann",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="long enough pw\n",
+    )
     assert added.returncode == 0, added.stderr
     _batch(tmp_path, "user", "add", "fin", "--role", "viewer", "--password-stdin", stdin="x" * 9)
     assert _batch(tmp_path, "user", "list").stdout.split() == ["ann", "admin", "fin", "viewer"]

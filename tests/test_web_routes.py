@@ -110,9 +110,7 @@ def test_preview_counts_equal_batch_plan(site: Site, tmp_path: Path, name: str) 
     assert "Results" in book.sheetnames
 
 
-@pytest.mark.parametrize(
-    "name", ["empty.csv", "document.pdf", "header-only.csv", "html-page.csv"]
-)
+@pytest.mark.parametrize("name", ["empty.csv", "document.pdf", "header-only.csv", "html-page.csv"])
 def test_refused_file_shows_the_cli_reason(site: Site, name: str) -> None:
     """A file the CLI refuses is refused on the page with the CLI's own `Error:` line."""
     with pytest.raises(FileRefused) as refused:
@@ -197,7 +195,7 @@ def test_lines_are_paged_and_filtered(site: Site, tmp_path: Path) -> None:
     admin = site.client("ann", "admin")
     run_id = upload(admin, path)
     first = admin.get(f"/runs/{run_id}").text
-    assert first.count("<tr class=\"line") == 50
+    assert first.count('<tr class="line') == 50
     assert "Page 1 of 3 (121 lines)" in _text(first)
     assert "ann.smit@example.com" not in first  # the one unchanged line comes after problems
     last = admin.get(f"/runs/{run_id}?page=3").text

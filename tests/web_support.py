@@ -1,8 +1,8 @@
 """Helpers of the web tests: an app on a copy of the demo account, signed-in test clients.
 
-    site = Site.make(tmp_path)           app + TestClient on tmp_path (account.json, .batch/)
-    admin = site.client("ann", "admin")  a client signed in as a new admin
-    run_id = upload(admin, SAMPLES / "users-wide-en.csv")
+site = Site.make(tmp_path)           app + TestClient on tmp_path (account.json, .batch/)
+admin = site.client("ann", "admin")  a client signed in as a new admin
+run_id = upload(admin, SAMPLES / "users-wide-en.csv")
 """
 
 from __future__ import annotations

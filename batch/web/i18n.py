@@ -91,6 +91,11 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
         "Het account is sinds het voorbeeld gewijzigd, dus het plan ook. Er is niets "
         "toegepast. Bekijk het nieuwe plan hieronder en pas opnieuw toe:",
     ),
+    "difference_legend": (
+        "- no longer in the plan, + new in the plan",
+        "- niet meer in het plan, + nieuw in het plan",
+    ),
+    "upload_another": ("Upload another file", "Een ander bestand uploaden"),
     "run_title": ("Run", "Run"),
     "status": ("Status", "Status"),
     "started_by": ("Started by", "Gestart door"),
