@@ -69,3 +69,25 @@ def test_token_authorizes_the_api(tmp_path: Path) -> None:
     client = TestClient(app)
     assert client.get("/api/runs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert token.encode() not in (tmp_path / ".batch" / "web.sqlite").read_bytes()
+
+
+def test_web_section_of_the_config(tmp_path: Path) -> None:
+    """`[web]` keys are read, the key from the environment; a wrong one is refused, naming it."""
+    from batch.config import load_config
+    from batch.errors import ConfigError
+
+    config = tmp_path / "batch.toml"
+    config.write_text(
+        "[web]\nport = 8443\nsecure_cookies = true\nidle_timeout_minutes = 5\n"
+        'secret_key_env = "KEY"\n'
+    )
+    web = load_config(config, {"KEY": "s3cret-key"}).web
+    assert (web.port, web.secure_cookies, web.idle_timeout_minutes) == (8443, True, 5)
+    assert web.secret_key is not None and web.secret_key.reveal() == "s3cret-key"
+    config.write_text("[web]\nport = 0\n")
+    try:
+        load_config(config, {})
+    except ConfigError as error:
+        assert str(error).startswith("config web.port:")
+    else:
+        raise AssertionError("port 0 was accepted")
