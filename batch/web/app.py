@@ -25,7 +25,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from batch import __version__
 from batch.account import account_announcement
 from batch.settings import Settings
-from batch.web import api, pages
+from batch.web import api, pages, users_page
 from batch.web.auth import SignedOut, Throttle, session_user
 from batch.web.runs import RunManager
 from batch.web.store import STORE_FILE_NAME, Store
@@ -85,6 +85,7 @@ def create_app(settings: Settings, *, signin_delay_s: float = 0.25) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(users_page.router)
     _error_pages(app)
     app.router.on_shutdown.append(app.state.runs.close)
     return app
