@@ -7,8 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from batch.delivery.lock import default_lock_path
 from web_support import SAMPLES, Site, csrf, upload, wait_for_end
+
+from batch.delivery.lock import default_lock_path
 
 HOLDER = """
 import sys, time
