@@ -26,6 +26,7 @@ from batch.errors import FileRefused
 from batch.loading import load
 from batch.output import Output
 from batch.pipeline import apply_file, plan_file
+from batch.web.auth import Throttle
 
 SAMPLE_NAMES = ["users-wide-en.csv", "gebruikers-nl.csv", "licenses-long.xlsx"]
 
@@ -247,3 +248,64 @@ def test_sign_in_keeps_working_after_sign_out(site: Site) -> None:
         "/signin", data={"username": "ann", "password": PASSWORD, "csrf_token": token}
     )
     assert answer.status_code == 200
+
+
+def test_sync_removals_need_their_number_typed(site: Site, tmp_path: Path) -> None:
+    """A sync plan that removes licenses is applied only once their number is typed."""
+    path = tmp_path / "sync.csv"
+    path.write_text("Email,User type\nann.smit@example.com,Licensed\n")
+    admin = site.client("ann", "admin")
+    run_id = upload(admin, path, mode="sync", max_removals="100%")
+    page = admin.get(f"/runs/{run_id}").text
+    removals = re.search(r"This sync removes (\d+) licenses", page)
+    assert removals is not None and int(removals.group(1)) > 0
+    token = csrf(page)
+    wrong = admin.post(f"/runs/{run_id}/apply", data={"csrf_token": token, "confirm_removals": "1"})
+    assert "Type the number of removals" in wrong.text
+    assert site.app.state.store.run(run_id)["status"] == "planned"
+    admin.post(
+        f"/runs/{run_id}/apply", data={"csrf_token": token, "confirm_removals": removals.group(1)}
+    )
+    assert wait_for_end(admin, run_id)["status"] == "applied"
+    active = [u for u in site.account()["users"] if u["status"] == "active"]
+    licensed = [u["email"] for u in active if u["type"] == "Licensed"]
+    assert licensed == ["ann.smit@example.com"]  # sync: every other active user lost it
+
+
+def test_an_unexpected_error_is_a_page_without_traceback(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug while making a page gives a 500 page that says so, never a traceback."""
+    admin = site.client("ann", "admin")
+    run_id = upload(admin, SAMPLES / "users-wide-en.csv")
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(site.app.state.runs, "preview", broken)
+    client = TestClient(site.app, raise_server_exceptions=False, cookies=admin.cookies)
+    answer = client.get(f"/runs/{run_id}")
+    assert answer.status_code == 500
+    assert "Something went wrong" in answer.text
+    assert "Traceback" not in answer.text and "secret internals" not in answer.text
+
+
+def test_failed_sign_ins_slow_down_that_name_and_address() -> None:
+    """Each failure doubles the wait for that name or that address; success clears it."""
+    throttle = Throttle(base_delay_s=0.25)
+    assert throttle.delay("ann", "10.0.0.1") == 0
+    for _ in range(3):
+        throttle.failed("ann", "10.0.0.1")
+    assert throttle.delay("ann", "10.0.0.9") == 1.0  # the name, from another address
+    assert throttle.delay("bob", "10.0.0.1") == 1.0  # the address, for another name
+    assert throttle.delay("bob", "10.0.0.9") == 0
+    throttle.succeeded("ann", "10.0.0.1")
+    assert throttle.delay("ann", "10.0.0.1") == 0
+
+
+def test_idle_session_signs_out(tmp_path: Path) -> None:
+    """A session unused for longer than the idle timeout leads to the sign-in page again."""
+    site = Site.make(tmp_path)
+    admin = site.client("ann", "admin")
+    site.app.state.idle_timeout_s = -1  # every earlier request is now too long ago
+    assert admin.get("/", follow_redirects=False).status_code == 303

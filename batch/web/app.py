@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 HERE: Final = Path(__file__).parent
 SECRET_FILE_NAME: Final = "web-secret"
-ERROR_TEXTS: Final = {403: "forbidden", 404: "not_found"}
+ERROR_TEXTS: Final = {403: "forbidden", 404: "not_found", 409: "conflict", 422: "bad_request"}
 
 
 def state_dir(settings: Settings) -> Path:
@@ -116,7 +116,7 @@ def _error_pages(app: FastAPI) -> None:
             session_user(request),
             error.status_code,
             message_key=key,
-            detail=error.detail if error.status_code == 413 else "",
+            detail=error.detail if error.status_code in (409, 413, 422) else "",
         )
 
     @app.exception_handler(RequestValidationError)
@@ -130,7 +130,7 @@ def _error_pages(app: FastAPI) -> None:
             "error.html",
             session_user(request),
             400,
-            message_key="error",
+            message_key="bad_request",
             detail=_first_problem(error),
         )
 

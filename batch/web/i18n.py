@@ -115,6 +115,11 @@ CATALOGUE: Final[dict[str, tuple[str, str]]] = {
     "who": ("Who", "Wie"),
     "none_yet": ("No runs yet.", "Nog geen runs."),
     "not_found": ("Not found.", "Niet gevonden."),
+    "conflict": (
+        "This run is not in a state for that (it may have started or ended already).",
+        "Deze run is daar niet klaar voor (misschien al gestart of klaar).",
+    ),
+    "bad_request": ("The request was incomplete:", "Het verzoek was onvolledig:"),
     "forbidden": ("Your role cannot do this.", "Uw rol mag dit niet."),
     "csrf": (
         "The form was stale or not from this site. Reload the page and try again.",

@@ -34,6 +34,7 @@ from batch.model import AccountSnapshot
 from batch.output import Output
 from batch.pipeline import RunOutcome, _finish, _run_info, outcome_counts
 from batch.settings import Settings
+from batch.vocabulary import Mode
 from batch.web.locking import account_lock
 from batch.web.preview import Preview, make_preview, plan_difference, replan
 from batch.web.store import Store
@@ -94,8 +95,9 @@ class RunManager:
 
     def run_settings(self, options: dict[str, Any]) -> Settings:
         """The app's settings with one run's options."""
+        mode = options.get("mode")
         return self.settings.with_options(
-            mode=options.get("mode"),
+            mode=Mode(mode) if mode else None,
             max_removals=options.get("max_removals") or None,
             all_or_nothing=options.get("all_or_nothing"),
             report_path=None,
