@@ -42,6 +42,8 @@ from batch.web.store import Store
 logger = logging.getLogger(__name__)
 
 KEPT_PREVIEWS: Final = 8  # previews held in memory; an older one is planned again from its file
+# Previews planned at once; more wait their turn (each 100k-line plan needs ~1 GB while made).
+PLANNING_AT_ONCE: Final = 2
 LOCK_RETRY_S: Final = 1.0
 
 
@@ -85,6 +87,7 @@ class RunManager:
         self._cancel: dict[str, threading.Event] = {}
         self._tasks: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
         self._lock = threading.Lock()
+        self._planning = threading.BoundedSemaphore(PLANNING_AT_ONCE)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-apply")
 
     def close(self) -> None:
@@ -133,9 +136,11 @@ class RunManager:
         return run_id
 
     def _plan(self, run_id: str, upload: Path, name: str, settings: Settings) -> Preview:
-        preview = asyncio.run(make_preview(upload, name, settings))
+        with self._planning:
+            preview = asyncio.run(make_preview(upload, name, settings))
+            outcome = self._plan_report(run_id, preview)
+        preview = slim(preview)
         self._keep(run_id, preview)
-        outcome = self._plan_report(run_id, preview)
         self.store.update_run(
             run_id,
             status="planned",
@@ -178,7 +183,10 @@ class RunManager:
 
     def _plan_again(self, run_id: str, row: dict[str, Any]) -> Preview:
         settings = self.run_settings(row["options"])
-        preview = asyncio.run(make_preview(Path(row["upload"]), row["file_name"], settings))
+        with self._planning:
+            preview = slim(
+                asyncio.run(make_preview(Path(row["upload"]), row["file_name"], settings))
+            )
         self._keep(run_id, preview)
         return preview
 
@@ -277,8 +285,8 @@ class RunManager:
             difference = plan_difference(preview.plan, fresh)
             if difference and not resume:
                 changed = replace(preview, plan=fresh, before=before)
-                self._keep(run_id, changed)
                 outcome = self._plan_report(run_id, changed)
+                self._keep(run_id, slim(changed))
                 self.store.update_run(
                     run_id,
                     status="planned",
@@ -359,6 +367,12 @@ class RunManager:
             report=str(outcome.report_path),
         )
         progress.phase = "done"
+
+
+def slim(preview: Preview) -> Preview:
+    """The preview as kept in memory: the account's seats without its users (an apply re-reads
+    the account), so an open preview of a large account costs its results, not the account."""
+    return replace(preview, before=replace(preview.before, users={}))
 
 
 def _quiet() -> Output:
