@@ -63,3 +63,14 @@ def test_queued_behind_another_run_then_cancelled_and_resumed(tmp_path: Path) ->
     assert wait_for_end(admin, run_id)["status"] == "applied"
     users = {u["email"]: u for u in site.account()["users"]}
     assert users["floor.dejong@example.com"]["webinar"] == 500
+
+
+def test_a_restart_stops_runs_left_applying(tmp_path: Path) -> None:
+    """A run the previous server left `applying` is `stopped` after a restart, resumable."""
+    site = Site.make(tmp_path / "web")
+    admin = site.client("ann", "admin")
+    run_id = upload(admin, SAMPLES / "users-wide-en.csv")
+    site.app.state.store.update_run(run_id, status="applying")
+    again = Site.make(tmp_path / "web")
+    row = again.app.state.store.run(run_id)
+    assert (row["status"], row["message"]) == ("stopped", "the server stopped during the run")

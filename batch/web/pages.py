@@ -24,7 +24,6 @@ from batch.web.auth import (
     client_address,
     page_admin,
     page_user,
-    session_user,
     sign_in,
 )
 from batch.web.history import history
@@ -283,8 +282,3 @@ def history_page(request: Request, user: PageUser) -> Response:
     settings = request.app.state.settings
     lines = history(settings.journal_path, request.app.state.store)
     return render(request, "history.html", user, lines=lines)
-
-
-def signed_in(request: Request) -> User | None:
-    """The session's user (for pages that show something to everyone)."""
-    return session_user(request)

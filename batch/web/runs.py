@@ -21,6 +21,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -89,6 +90,7 @@ class RunManager:
         self._lock = threading.Lock()
         self._planning = threading.BoundedSemaphore(PLANNING_AT_ONCE)
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-apply")
+        store.stop_unfinished()  # no thread of this process runs them
 
     def close(self) -> None:
         """Stop taking applies; the one running finishes."""
@@ -380,7 +382,5 @@ def _quiet() -> Output:
     return Output("json", quiet=True, stream=io.StringIO())
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)

@@ -203,6 +203,19 @@ class Store:
         with self._tx() as db:
             db.execute(f"UPDATE runs SET {sets} WHERE id=?", (*fields.values(), run_id))
 
+    def stop_unfinished(self) -> None:
+        """Runs a stopped server left queued or applying are `stopped` (Resume goes on)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE runs SET status='stopped', message=?, updated=?"
+                " WHERE status IN ('queued', 'applying')",
+                ("the server stopped during the run", now()),
+            )
+            db.execute(
+                "UPDATE runs SET status='refused', message=?, updated=? WHERE status='planning'",
+                ("the server stopped while planning: upload the file again", now()),
+            )
+
     def run(self, run_id: str) -> dict[str, Any] | None:
         """One web run, or None."""
         rows = self._rows("SELECT * FROM runs WHERE id=?", (run_id,))
