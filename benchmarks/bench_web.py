@@ -55,7 +55,7 @@ def free_port() -> int:
 
 def signed_in(url: str) -> httpx.Client:
     """A client with a session of the benchmark's admin."""
-    client = httpx.Client(base_url=url, timeout=600, follow_redirects=False)
+    client = httpx.Client(base_url=url, timeout=3600, follow_redirects=False)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/signin").text)
     assert token
     client.post(
@@ -155,7 +155,11 @@ def main() -> None:
         )
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a preview still being made: no need to wait for it
+            server.kill()
+            server.wait()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -31,9 +31,11 @@ from batch.account import open_client
 from batch.applying import ChunkProgress, apply_operations, mark_done_earlier, partial_results
 from batch.errors import BatchError, LockHeld
 from batch.journal import Journal
-from batch.model import AccountSnapshot
+from batch.loading import load
+from batch.model import AccountSnapshot, LoadedFile
 from batch.output import Output
 from batch.pipeline import RunOutcome, _finish, _run_info, outcome_counts
+from batch.rules import check_file
 from batch.settings import Settings
 from batch.vocabulary import Mode
 from batch.web.locking import account_lock
@@ -274,8 +276,14 @@ class RunManager:
         progress: Progress,
         resume: bool,
     ) -> None:
-        settings, loaded = preview.settings, preview.loaded
+        settings = preview.settings
         self.store.update_run(run_id, status="applying", message="")
+        progress.phase = "reading the file"
+        # The kept preview holds the plan, not the file: the stored upload is read again.
+        loaded = load(Path(row["upload"]), name=row["file_name"], limits=settings.limits)
+        if loaded.sha256 != row["sha256"]:
+            raise BatchError(f"{row['file_name']}: the stored upload changed; upload it again")
+        file_results = check_file(loaded.requests)
         progress.phase = "reading the account"
         async with open_client(settings) as client:
             from batch.planning import addons_needed
@@ -283,10 +291,12 @@ class RunManager:
             before = await client.snapshot(
                 addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode)
             )
-            fresh = replan(loaded, preview.file_results, before, settings)
+            fresh = replan(loaded, file_results, before, settings)
             difference = plan_difference(preview.plan, fresh)
             if difference and not resume:
-                changed = replace(preview, plan=fresh, before=before)
+                changed = replace(
+                    preview, loaded=loaded, file_results=file_results, plan=fresh, before=before
+                )
                 outcome = self._plan_report(run_id, changed)
                 self._keep(run_id, slim(changed))
                 self.store.update_run(
@@ -335,18 +345,21 @@ class RunManager:
                     message = (
                         "cancelled" if isinstance(error, asyncio.CancelledError) else str(error)
                     )
-                    self._report(run_id, preview, partial, before, None, "stopped", message)
+                    self._report(
+                        run_id, loaded, settings, partial, before, None, "stopped", message
+                    )
                     return
                 self._tasks.pop(run_id, None)
                 journal.finish_run(journal_id, "finished")
             progress.phase = "reading the account again"
             after = await client.snapshot(addons_for=preview.needed)
-        self._report(run_id, preview, results, before, after, "applied", "")
+        self._report(run_id, loaded, settings, results, before, after, "applied", "")
 
     def _report(
         self,
         run_id: str,
-        preview: Preview,
+        loaded: LoadedFile,
+        settings: Settings,
         results: pd.DataFrame,
         before: AccountSnapshot,
         after: AccountSnapshot | None,
@@ -355,10 +368,8 @@ class RunManager:
     ) -> None:
         progress = self._progress[run_id]
         progress.phase = "writing the report"
-        info = _run_info(
-            "apply", preview.loaded, preview.settings, _now(), account_id=before.account_id
-        )
-        outcome = _finish(info, results, preview.settings, _quiet(), before=before, after=after)
+        info = _run_info("apply", loaded, settings, _now(), account_id=before.account_id)
+        outcome = _finish(info, results, settings, _quiet(), before=before, after=after)
         self._results[run_id] = results
         self.store.update_run(
             run_id,
@@ -372,9 +383,15 @@ class RunManager:
 
 
 def slim(preview: Preview) -> Preview:
-    """The preview as kept in memory: the account's seats without its users (an apply re-reads
-    the account), so an open preview of a large account costs its results, not the account."""
-    return replace(preview, before=replace(preview.before, users={}))
+    """The preview as kept in memory: its plan and the account's seats. An apply reads the file
+    and the account again, so an open preview costs its results, not the file or the account."""
+    loaded = preview.loaded
+    return replace(
+        preview,
+        loaded=replace(loaded, source=loaded.source.iloc[:0], requests=loaded.requests.iloc[:0]),
+        file_results=preview.file_results.iloc[:0],
+        before=replace(preview.before, users={}),
+    )
 
 
 def _quiet() -> Output:
