@@ -102,6 +102,7 @@ from batch.settings import (
     MailSettings,
     Secret,
     Settings,
+    WebSettings,
     oauth_url_beside,
 )
 from batch.vocabulary import ADDON_SIZES, ADDONS, Kind, Mode, UserType, license_label, word_key
@@ -336,6 +337,14 @@ SCHEMA: Final[dict[str, dict[str, Parser]]] = {
         "timeout_s": _number(positive=True),
     },
     "prices": {"currency": _currency},
+    "web": {
+        "host": _text,
+        "port": _whole(1, 65535),
+        "secure_cookies": _flag,
+        "idle_timeout_minutes": _whole(1),
+        "secret_key": _secret,
+        "secret_key_env": _env_name,
+    },
     "limits": {
         "max_file_bytes": _whole(1),
         "max_rows": _whole(1),
@@ -400,7 +409,7 @@ def _from_env(section: dict[str, Any], name: str, env: Mapping[str, str]) -> str
 
 
 def _section_of(name: str) -> str:
-    return "mail" if name == "password" else "zoom"
+    return {"password": "mail", "secret_key": "web"}.get(name, "zoom")
 
 
 def _one_of(section: dict[str, Any], name: str, env: Mapping[str, str]) -> str | Secret | None:
@@ -493,7 +502,17 @@ def _settings(data: dict[str, Any], path: Path, env: Mapping[str, str]) -> Setti
         settings = replace(settings, limits=replace(Limits(), **limits))
     if "intake" in parsed:
         settings = replace(settings, intake=Intake(**parsed["intake"]))
+    if "web" in parsed:
+        settings = replace(settings, web=_web(parsed["web"], env))
     return settings
+
+
+def _web(web: dict[str, Any], env: Mapping[str, str]) -> WebSettings:
+    """WebSettings from the [web] section; the signing key from the file or the environment."""
+    key = _one_of(web, "secret_key", env)
+    values = {k: v for k, v in web.items() if k not in ("secret_key", "secret_key_env")}
+    secret = Secret(key) if isinstance(key, str) else key
+    return WebSettings(**values, secret_key=secret)
 
 
 def _mail(mail: dict[str, Any], env: Mapping[str, str]) -> MailSettings:

@@ -116,6 +116,17 @@ class Intake:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The `[web]` section: how `batch web` serves the app."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secure_cookies: bool = False  # True behind HTTPS: the session cookie is sent only over it
+    idle_timeout_minutes: int = 30
+    secret_key: Secret | None = None  # signs the session cookie; None = .batch/web-secret
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a run needs to know, frozen."""
 
@@ -149,6 +160,7 @@ class Settings:
     full_account: bool | None = None
     onprem: str = "auto"  # [zoom] onprem: "auto" (an On-prem user exists), "true", "false"
     intake: Intake = field(default_factory=Intake)
+    web: WebSettings = field(default_factory=WebSettings)
 
     @property
     def uses_sandbox(self) -> bool:

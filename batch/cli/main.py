@@ -18,6 +18,7 @@ from batch.cli.sandbox import sandbox_group
 from batch.cli.show import show_command
 from batch.cli.template import template_command
 from batch.cli.validate import validate_command
+from batch.cli.web import web_group
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,6 +37,7 @@ cli.add_command(export_command)
 cli.add_command(show_command)
 cli.add_command(template_command)
 cli.add_command(sandbox_group)
+cli.add_command(web_group)
 
 
 def main() -> None:
