@@ -1,7 +1,8 @@
 """The license vocabulary: the single source of every name the product spec fixes.
 
 License kinds and sizes, the English and Dutch words admins write in their files, the header
-aliases, and the outcome, action and code names of the report (PRODUCT.md sections 1 and 3).
+aliases, and the outcome, action and code names of the report (README, "Input files" and
+"Rules and outcomes").
 Every other module takes its names from here; nothing else spells them.
 """
 
@@ -34,7 +35,7 @@ class UserType(StrEnum):
     ON_PREM = "On-prem"
 
 
-# Zoom's numeric `type` of a user (zoom_api.md 3.1).
+# Zoom's numeric `type` of a user (docs/zoom-api.md §3).
 USER_TYPE_CODES: Final[dict[UserType, int]] = {
     UserType.BASIC: 1,
     UserType.LICENSED: 2,
@@ -60,7 +61,7 @@ ADDON_SIZES: Final[dict[Kind, tuple[int, ...]]] = {
 
 
 class Outcome(StrEnum):
-    """What happened to one result line (PRODUCT.md section 3)."""
+    """What happened to one result line (README, "Rules and outcomes")."""
 
     VALID = "valid"
     PLANNED = "planned"
@@ -85,7 +86,7 @@ class Action(StrEnum):
 
 
 class Code(StrEnum):
-    """Why a line is invalid, failed or skipped (PRODUCT.md section 3)."""
+    """Why a line is invalid, failed or skipped (README, "Rules and outcomes")."""
 
     # file rules
     MISSING_EMAIL = "missing-email"
@@ -117,7 +118,7 @@ class Mode(StrEnum):
     SYNC = "sync"
 
 
-# Exit codes (PRODUCT.md section 2).
+# Exit codes (README, "Exit codes").
 EXIT_OK: Final = 0
 EXIT_ROWS: Final = 1
 EXIT_INPUT: Final = 2

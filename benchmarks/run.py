@@ -61,7 +61,7 @@ TIMEOUT_S: Final = 900.0
 LATENCY_MS: Final = 50
 # Operations per category for apply: ~20-40 s per plan at its limits (95% pacing).
 APPLY_OPS: Final = {"pro": 600, "business": 1_500}
-# Requests per second per category (zoom_api.md 7.1): Light = type updates, Medium = settings.
+# Requests per second per category (docs/zoom-api.md §7): Light = type updates, Medium = settings.
 CEILINGS: Final = {
     "pro": {"type": 30.0, "addons": 20.0},
     "business": {"type": 80.0, "addons": 60.0},

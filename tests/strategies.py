@@ -1,4 +1,4 @@
-"""Hypothesis strategies: random sandbox accounts (PRODUCT.md section 5) and license files.
+"""Hypothesis strategies: random sandbox accounts (README, `batch sandbox`) and license files.
 
     accounts()            -> section-5 account data: consistent (purchased >= used), tight seats
     license_files(emails) -> (file name, CSV bytes) in the wide or the long layout, mixing the

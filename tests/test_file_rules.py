@@ -1,4 +1,4 @@
-"""The file rules (PRODUCT.md section 3): what `batch validate` says of each requested license."""
+"""The file rules (README, "Rules and outcomes"): what `batch validate` says of each license."""
 
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ def test_per_value_messages(line: tuple[object, ...], message: str) -> None:
     ],
 )
 def test_precedence(lines: list[tuple[object, ...]], codes: list[str]) -> None:
-    """Each line gets the first code that applies, in the order PRODUCT.md gives."""
+    """Each line gets the first code that applies, in README's "Rules and outcomes" order."""
     assert check_file(requests(*lines))["code"].tolist() == codes
 
 

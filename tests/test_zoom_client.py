@@ -42,7 +42,7 @@ def account(
     credentials: dict[str, str] | None = None,
     on_prem: bool = False,
 ) -> dict[str, Any]:
-    """An account JSON in PRODUCT.md section 5 format."""
+    """An account JSON in README, `batch sandbox` format."""
     data: dict[str, Any] = {
         "account": {"id": "sandbox", "plan": "business", "on_prem_user_type": on_prem},
         "plans": {"base": {"hosts": hosts}, **(plans or {})},

@@ -1,4 +1,4 @@
-"""The loader: a CSV or XLSX file of license assignments to a `LoadedFile` (PRODUCT.md section 1).
+"""The loader: a CSV or XLSX file of license assignments to a `LoadedFile` (README, "Input files").
 
     bytes --format--> (refused: lock file, .xls, .xlsb, .ods, .numbers, not a spreadsheet)
           --decode/sniff, or choose the sheet--> table of cells (index = Excel row)

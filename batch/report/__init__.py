@@ -1,4 +1,4 @@
-"""The Excel result report (PRODUCT.md section 4): Summary, Results, Problems, Seats, Chargeback.
+"""The Excel result report (README, "The report"): Summary, Results, Problems, Seats, Chargeback.
 
     write_report(path, run, results, before=..., after=..., prices=..., currency=...)
 

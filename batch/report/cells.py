@@ -188,8 +188,13 @@ def frame_table(
     headers: Sequence[str],
     widths: Sequence[float],
     data_rows: int,
+    *,
+    repeat: int = 2,
 ) -> None:
-    """Column widths, a frozen header row and a filter over the table; call before any row."""
+    """Column widths, a frozen header row and a filter over the table; call before any row.
+
+    A table too wide for one page prints across pages with its first `repeat` columns (the
+    line's Row and Email; a group's name) on each."""
     for index, width in enumerate(widths, 1):
         ws.column_dimensions[get_column_letter(index)].width = width
     ws.freeze_panes = "A2"
@@ -199,7 +204,7 @@ def frame_table(
     if sum(widths) <= FIT_WIDTH_CHARS:
         fit_to_width(ws)
     else:
-        split_by_columns(ws, repeat=2 if len(headers) > 2 else 0)
+        split_by_columns(ws, repeat=repeat if len(headers) > repeat else 0)
 
 
 def fit_to_width(ws: WriteOnlyWorksheet) -> None:

@@ -15,6 +15,7 @@ others (they take seats) and, when there are any, two columns say how many of ea
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -39,6 +40,7 @@ from batch.report.seats import seat_lines
 from batch.report.state import changing_lines, holding_table, projected_holdings
 from batch.vocabulary import UserType
 
+NOTE_LINE_CHARS: Final = 110  # a note line fits the printed page of a split table
 CHARGEBACK_SHEET: Final = "Chargeback"
 DEPARTMENT_HEADER: Final = "Department"
 COST_CENTER_HEADER: Final = "Cost centre"
@@ -172,7 +174,7 @@ def write_chargeback(
     widths = [estimate_width(DEPARTMENT_HEADER, groups)] + [
         estimate_width(h, []) for h in headers[1:]
     ]
-    frame_table(ws, headers, widths, len(by_department) + 1 + bool(not_read))
+    frame_table(ws, headers, widths, len(by_department) + 1 + bool(not_read), repeat=1)
     numbers = range(1, len(headers))  # every column after the group's name holds numbers
     for n, field in enumerate(("department", "cost_center")):
         if n:
@@ -182,7 +184,9 @@ def write_chargeback(
         _write_groups(ws, tables[field], labels, prices, not_read, marked=marked)
     ws.append([])
     for note in _notes(run, after, labels, prices, currency, not_read):
-        ws.append([styled(ws, note, font=NOTE_FONT)])
+        # one printed line each: a long note would run across the page break of a split table
+        for line in textwrap.wrap(note, NOTE_LINE_CHARS):
+            ws.append([styled(ws, line, font=NOTE_FONT)])
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The file rules (PRODUCT.md section 3, "File rules"): requests table in, results table out.
+"""The file rules (README, "Rules and outcomes"): requests table in, results table out.
 
     check_file(requests) -> results
         per-value rules (schema.py, pandera)   missing-email, invalid-email, unknown-license,

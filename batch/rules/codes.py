@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from batch.vocabulary import Code, Outcome
 
-# A line gets the first code that applies, in this order (PRODUCT.md section 3).
+# A line gets the first code that applies, in this order (README, "Rules and outcomes").
 FILE_CODES: Final = (
     Code.MISSING_EMAIL,
     Code.INVALID_EMAIL,

@@ -7,7 +7,7 @@
 
 Every check is vectorised (one boolean Series per check) and the schema runs with lazy=True,
 so every failure of every line is collected in one pass; `value_ranks` turns pandera's
-failure cases into one code per line, the first in PRODUCT.md's order.
+failure cases into one code per line, the first in the order of README's "Rules and outcomes".
 """
 
 from __future__ import annotations

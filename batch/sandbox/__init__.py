@@ -1,4 +1,4 @@
-"""The sandbox: a Zoom-compatible emulator of the endpoints `batch` uses (PRODUCT.md section 5).
+"""The sandbox: a Zoom-compatible emulator of the endpoints `batch` uses (README, `batch sandbox`).
 
     Sandbox.from_file(path) / Sandbox.from_dict(data)   the account, from JSON
     sandbox.handle(request) / sandbox.transport()       in-process, for httpx clients

@@ -2,7 +2,8 @@
 
 `Sandbox.handle(httpx.Request) -> httpx.Response` is the whole server; `transport()` wraps it
 for httpx clients and `serve()` (server.py) puts it on 127.0.0.1. Shapes, status codes and
-bodies follow zoom_api.md sections 1-7 and the 9b decisions. Where Zoom is silent we chose:
+bodies follow docs/zoom-api.md sections 1-7 and its section 9 decisions. Where Zoom is
+silent we chose:
 
 - Token: `expires_in` always says 3600; Faults.token_ttl_s makes the real life shorter (to force
   expiry mid-run). Unknown bearer -> 401 124 "Invalid access token.", expired -> 401 124

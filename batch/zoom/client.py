@@ -47,7 +47,8 @@ from batch.zoom.pacing import FEATURES_PER_S, Category, Pacer, plan_limits
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE: Final = 300  # GET /users: the largest page Zoom documents everywhere (zoom_api.md 3.2)
+# GET /users: the largest page Zoom documents everywhere (docs/zoom-api.md §3)
+PAGE_SIZE: Final = 300
 USER_STATUSES: Final = ("active", "inactive", "pending")
 MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
 QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
@@ -58,7 +59,7 @@ LOOPBACK_CONNECT_S: Final = 5.0  # connect timeout on this machine (a served san
 # request waits for its slot. More 401s than that mean Zoom refuses even fresh tokens.
 MAX_TOKEN_RENEWALS: Final = 3
 
-# Plan-usage keys and the add-on kind they hold (zoom_api.md 6).
+# Plan-usage keys and the add-on kind they hold (docs/zoom-api.md §6).
 PLAN_KEYS: Final[dict[str, Kind]] = {
     "plan_large_meeting": Kind.LARGE_MEETING,
     "plan_webinar": Kind.WEBINAR,

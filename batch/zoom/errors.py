@@ -11,7 +11,7 @@
     └── DailyLimitReached          a limit is used up until later than we are willing to wait
 
 `classify` turns one answer (a response or a transport exception) into a `Decision`: retry,
-get a fresh token and resend, fail this item, or stop the run (STYLE.md, "Errors").
+get a fresh token and resend, fail this item, or stop the run.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ import httpx
 from batch.errors import AccountError
 from batch.vocabulary import Code
 
-# Zoom's code for an invalid or expired access token (zoom_api.md 1).
+# Zoom's code for an invalid or expired access token (docs/zoom-api.md §1).
 TOKEN_INVALID_CODE: Final = 124
-# Zoom's code (HTTP 400) for an invalid or expired next_page_token (zoom_api.md 3.2).
+# Zoom's code (HTTP 400) for an invalid or expired next_page_token (docs/zoom-api.md §3).
 PAGE_TOKEN_CODE: Final = 300
 PAGE_TOKEN_TEXT: Final = "next page token"
 

@@ -25,7 +25,7 @@ class Category(enum.StrEnum):
     TOKEN = "Token"  # the OAuth endpoint: no documented limit, not paced
 
 
-# Requests per second per category and plan (zoom_api.md 7.1).
+# Requests per second per category and plan (docs/zoom-api.md §7).
 PLAN_LIMITS: Final[dict[str, dict[Category, float]]] = {
     "free": {Category.LIGHT: 4, Category.MEDIUM: 2, Category.HEAVY: 1},
     "pro": {Category.LIGHT: 30, Category.MEDIUM: 20, Category.HEAVY: 10},
