@@ -101,7 +101,7 @@ GEBRUIKERS_NL = [
     ("", "Anoniem", "", "Met licentie", "", "", "", "Verkoop", "KP-100", "missing-email"),
     ("sanne.prins@@example.com", "Sanne", "Prins", "Met licentie", "", "", "", "IT", "KP-400",
      "invalid-email"),
-    ("thijs.blom@example.com", "Thijs", "Blom", "Pro", "", "", "", "Marketing", "KP-500",
+    ("thijs.blom@example.com", "Thijs", "Blom", "Plus", "", "", "", "Marketing", "KP-500",
      "unknown-license"),
     ("xena.jacobs@example.com", "Xena", "Jacobs", "", "750", "", "", "IT", "KP-400",
      "invalid-size"),
@@ -127,8 +127,8 @@ GEBRUIKERS_NL = [
      "KP-100", "user-not-found; kosten € 15 per maand"),
     ("willem.dekoning@example.com", "Willem", "de Koning", "Met licentie", "", "", "", "HR",
      "KP-300", "user-not-active (uitgenodigd)"),
-    ("zeger.kuipers@example.com", "Zeger", "Kuipers", "Basis", "", "", "", "Marketing", "KP-500",
-     "user-not-active (gedeactiveerd)"),
+    ("zeger.kuipers@example.com", "Zeger", "Kuipers", "Met licentie", "", "", "", "Marketing",
+     "KP-500", "user-not-active (gedeactiveerd)"),
 ]  # fmt: skip
 
 LONG_HEADER = ("Email", "License", "Action", "Department", "Cost center", "Notes")

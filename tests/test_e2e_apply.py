@@ -63,7 +63,7 @@ GEBRUIKERS_NL: list[Line] = [
     (10, "Licensed", "assign", "applied", ""),  # met de vrijgekomen plek
     (12, "Licensed", "assign", "invalid", "missing-email"),
     (13, "Licensed", "assign", "invalid", "invalid-email"),
-    (14, "Pro", "assign", "invalid", "unknown-license"),
+    (14, "Plus", "assign", "invalid", "unknown-license"),
     (15, "Large Meeting 750", "assign", "invalid", "invalid-size"),
     (16, "Webinar 500", "assign", "invalid", "not-stackable"),
     (17, "Webinar 1000", "assign", "invalid", "not-stackable"),
@@ -77,7 +77,7 @@ GEBRUIKERS_NL: list[Line] = [
     (24, "Licensed", "none", "unchanged", ""),  # hoofdletters en harde spatie
     (25, "Licensed", "assign", "invalid", "user-not-found"),
     (26, "Licensed", "assign", "invalid", "user-not-active"),  # uitgenodigd
-    (27, "Basic", "assign", "invalid", "user-not-active"),  # gedeactiveerd
+    (27, "Licensed", "assign", "invalid", "user-not-active"),  # gedeactiveerd
 ]
 
 LICENSES_LONG: list[Line] = [

@@ -38,9 +38,10 @@ def test_zoom_api_url_without_credentials_is_refused(
 
 
 def test_zoom_api_url_with_sandbox_option_uses_the_sandbox(ws: Workspace) -> None:
-    """`--sandbox PATH` says the run is a sandbox one, whatever the API URL."""
+    """`--sandbox PATH` says the run is a sandbox one, whatever the config's API URL."""
+    (ws.root / "batch.toml").write_text('[zoom]\napi_url = "https://api.zoom.us/v2"\n')
     run = ws.run("plan", ws.sample("users-wide-en.csv"), "--sandbox", ws.account,
-                 "--api-url", "https://api.zoom.us/v2", "--log-format", "text")  # fmt: skip
+                 "--config", "batch.toml", "--log-format", "text")  # fmt: skip
     assert run.code == 1
     assert run.stdout.startswith(f"Using the SANDBOX account in {ws.account}")
 

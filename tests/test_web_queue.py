@@ -9,7 +9,7 @@ from pathlib import Path
 
 from web_support import SAMPLES, Site, csrf, upload, wait_for_end
 
-from batch.delivery.lock import default_lock_path
+from batch.delivery.lock import account_lock_path
 
 HOLDER = """
 import sys, time
@@ -32,7 +32,7 @@ def test_queued_behind_another_run_then_cancelled_and_resumed(tmp_path: Path) ->
     admin = site.client("ann", "admin")
     run_id = upload(admin, SAMPLES / "users-wide-en.csv")
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(default_lock_path(site.settings))],
+        [sys.executable, "-c", HOLDER, str(account_lock_path(site.settings)[0])],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

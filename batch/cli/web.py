@@ -25,7 +25,11 @@ def _store(settings: Settings) -> Any:
     return Store(state_dir(settings) / STORE_FILE_NAME)
 
 
-@click.group("web", invoke_without_command=True)
+@click.group(
+    "web",
+    invoke_without_command=True,
+    short_help="Serve the web app: upload, preview, apply, history.",
+)
 @click.option(
     "--config",
     "config_path",
