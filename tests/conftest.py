@@ -16,6 +16,7 @@ read where they are (samples/), so a test never changes them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -37,6 +38,19 @@ BATCH: Final = Path(sys.executable).parent / "batch"
 # Variables a developer's shell may hold that would send a test to a real account or mailbox.
 SCRUBBED_ENV: Final = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 PROCESS_TIMEOUT_S: Final = 180
+
+@pytest.fixture(autouse=True)
+def no_event_loop_left_running(request: pytest.FixtureRequest) -> None:
+    """Each test starts with no event loop marked running in its thread.
+
+    Playwright's sync API marks its loop as running while it is started; a browser kept past
+    its module made every later `asyncio.run` in that worker fail, depending on how xdist
+    shared the tests out. This names the cause at once instead.
+    """
+    if "browser" in request.fixturenames:
+        return
+    assert asyncio._get_running_loop() is None, "an event loop was left running in this thread"
+
 
 Holding = tuple[str, int | None, int | None, int | None]  # type, large meeting, webinar, events
 

@@ -14,23 +14,18 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import openpyxl
 import pytest
 import uvicorn
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from web_support import HOSTILE, PASSWORD, SAMPLES, Site, settings_for
 
 from batch.errors import FileRefused
 from batch.loading import load
 from batch.output import Output
 from batch.pipeline import RunOutcome, plan_file
-
-# pytest-base-url (pulled in by pytest-playwright) defines its session fixture the old way.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Session-scoped fixtures defined as instance methods:pytest.PytestRemovedIn10Warning"
-)
 
 CHROMIUM: Final = "/usr/bin/chromium"
 SCREENSHOTS: Final = Path(__file__).parent / "screenshots"
@@ -40,45 +35,45 @@ SAMPLES_TO_RUN: Final = [
     pytest.param("gebruikers-nl.csv", id="gebruikers-nl.csv", marks=pytest.mark.slow),
     pytest.param("licenses-long.xlsx", id="licenses-long.xlsx", marks=pytest.mark.slow),
 ]
+LAUNCH_ARGS: Final = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
-    """Debian's Chromium (Playwright's own download is not reachable here)."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": CHROMIUM,
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ],
-    }
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, for this module only.
+
+    Playwright's sync API marks its event loop as running in this thread while it is started,
+    so any later `asyncio.run` in the same pytest worker fails. A session-wide browser (as
+    pytest-playwright keeps) broke other modules' tests that way; this one stops with the module.
+    """
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
-    """A 1280x800 window that accepts downloads."""
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 800},
-        "accept_downloads": True,
-    }
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh 1280x800 context that accepts downloads; navigation and clicks wait up to two
+    minutes (a preview is planned in its request, on a shared 2-core machine)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    tab = context.new_page()
+    tab.set_default_timeout(120_000)
+    tab.set_default_navigation_timeout(120_000)
+    yield tab
+    context.close()
 
 
 # A shared 2-core CI machine can be slow: wait generously for pages and assertions.
 expect.set_options(timeout=30_000)
-
-
-@pytest.fixture(autouse=True)
-def patient(page: Page) -> None:
-    """Navigation and clicks wait up to two minutes (a preview is planned in its request)."""
-    page.set_default_timeout(120_000)
-    page.set_default_navigation_timeout(120_000)
 
 
 @dataclass
