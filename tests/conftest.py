@@ -39,6 +39,7 @@ BATCH: Final = Path(sys.executable).parent / "batch"
 SCRUBBED_ENV: Final = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
 PROCESS_TIMEOUT_S: Final = 180
 
+
 @pytest.fixture(autouse=True)
 def no_event_loop_left_running(request: pytest.FixtureRequest) -> None:
     """Each test starts with no event loop marked running in its thread.
