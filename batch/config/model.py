@@ -30,7 +30,7 @@ from batch.config.types import (
     PriceLabel,
     RunMode,
     Seconds,
-    Secret,
+    SecretText,
     Security,
     Subject,
     Text,
@@ -51,9 +51,10 @@ from batch.settings import (
 )
 
 
-def key(default: Any, meaning: str, *, shown: str | None = None) -> Any:
-    """A config key: its default, its meaning, and how the README shows a default of None."""
-    extra: JsonDict | None = {"shown_default": shown} if shown is not None else None
+def key(default: Any, meaning: str, *, shown: str | None = None, name: str | None = None) -> Any:
+    """A config key: its default, its meaning, how the README shows a default of None (`shown`)
+    and, for a field standing for many keys, the name the README gives them (`name`)."""
+    extra: JsonDict = {"shown_default": shown, "shown_key": name}
     return Field(default, description=meaning, json_schema_extra=extra)
 
 
@@ -68,7 +69,7 @@ class Zoom(Section):
 
     account_id: Text | None = key(None, "Server-to-Server OAuth account id")
     client_id: Text | None = key(None, "OAuth client id")
-    client_secret: Secret | None = key(None, "OAuth client secret (prefer `client_secret_env`)")
+    client_secret: SecretText | None = key(None, "OAuth client secret (prefer `client_secret_env`)")
     account_id_env: EnvName | None = key(None, "an environment variable holding the account id")
     client_id_env: EnvName | None = key(None, "an environment variable holding the client id")
     client_secret_env: EnvName | None = key(
@@ -146,7 +147,7 @@ class Mail(Section):
     port: Port | None = key(None, "SMTP port", shown="25; 587 with starttls; 465 with ssl")
     security: Security = key(MailSettings.security, "how the connection is secured")
     username: Text = key(MailSettings.username, "login (empty: no login)")
-    password: Secret | None = key(None, "login password (prefer `password_env`)")
+    password: SecretText | None = key(None, "login password (prefer `password_env`)")
     password_env: EnvName | None = key(None, "an environment variable holding the password")
     sender: Address | None = key(None, "From", shown="the username when it is an address")
     recipients: Addresses = key(MailSettings.recipients, "To; `--mail-to` replaces it")
@@ -163,6 +164,7 @@ class Prices(Section):
         'monthly price per license label, e.g. `"Webinar 500" = 79.0`: the report\'s '
         "Chargeback sheet then shows costs",
         shown="no prices: no costs",
+        name='"<license>"',
     )
 
     @model_validator(mode="before")
@@ -214,7 +216,7 @@ class Web(Section):
     idle_timeout_minutes: Count = key(
         WebSettings.idle_timeout_minutes, "a session unused this long (minutes) signs out"
     )
-    secret_key: Secret | None = key(
+    secret_key: SecretText | None = key(
         None,
         "the key that signs session cookies (prefer `secret_key_env`)",
         shown="made once into `.batch/web-secret`",

@@ -143,7 +143,7 @@ def _whole(minimum: int, maximum: int | None = None) -> str:
 
 Text = Annotated[str, expect("text", normalize=_strip), Shown("text")]
 PathText = Annotated[str, expect("text", normalize=_strip), Shown("path")]
-Secret = Annotated[SecretStr, WrapValidator(_secret), Shown("text (secret)")]
+SecretText = Annotated[SecretStr, WrapValidator(_secret), Shown("text (secret)")]
 EnvName = Annotated[
     str,
     Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$"),
