@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from batch.cli.main import cli
 from batch.config import load_config
+from batch.config.load import check, read
 from batch.config.markdown import readme_table, table, with_table
+from batch.config.model import Config
 from batch.errors import ConfigError
 from batch.settings import Credentials, Limits, MailSettings, Secret, Settings
 from batch.vocabulary import EXIT_INPUT, Mode
@@ -338,8 +342,6 @@ def test_choices_ignore_case_and_spaces(tmp_path: Path) -> None:
 
 def test_secrets_hidden_in_the_model(tmp_path: Path) -> None:
     """The checked model shows its secrets as stars, never their text."""
-    from batch.config.load import check, read
-
     text = '[zoom]\nclient_secret = "zoomsecret1"\n[web]\nsecret_key = "websecret1"\n'
     model = check(read(write(tmp_path, text)))
     assert "zoomsecret1" not in repr(model) and "websecret1" not in repr(model)
@@ -357,8 +359,6 @@ def test_readme_config_table_is_the_models() -> None:
 
 def test_readme_table_names_every_key() -> None:
     """Every key the model accepts has its own row in the README."""
-    from batch.config.model import Config
-
     documented = readme_table(README.read_text(encoding="utf-8")) or ""
     for section, holder in Config.model_fields.items():
         model = holder.annotation
@@ -394,3 +394,30 @@ def test_readme_example_config_loads(tmp_path: Path) -> None:
     settings = load_config(write(tmp_path, example.group(1)), env)
     assert settings.credentials == Credentials("acc", "abc", Secret("zsecret"))
     assert settings.prices == {"Licensed": 14.99, "Webinar 500": 79.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            "[run]\nchunk_sise = 3\n",
+            "Error: config run.chunk_sise: unknown key (did you mean chunk_size?)",
+        ),
+        (
+            '[zoom]\nclient_secret = ["hunter2-secret"]\n',
+            "Error: config zoom.client_secret: expected non-empty text",
+        ),
+    ],
+    ids=["misspelt-key", "mistyped-secret"],
+)
+def test_command_with_bad_config_exits_2(tmp_path: Path, text: str, line: str) -> None:
+    """`batch validate --config` with a bad file: exit 2, one Error: line, no secret echoed."""
+    data = tmp_path / "lines.csv"
+    data.write_text("Email,User type\na@example.com,Basic\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(data), "--log-format", "text", "--config", str(write(tmp_path, text))],
+    )
+    errors = [out for out in result.output.splitlines() if out.startswith("Error:")]
+    assert (result.exit_code, errors) == (EXIT_INPUT, [line])
+    assert "hunter2" not in result.output
