@@ -183,11 +183,3 @@ def oauth_url_beside(api_url: str | None) -> str | None:
     if not api_url or api_url.rstrip("/") == DEFAULT_API_URL:
         return None
     return urljoin(api_url, "/oauth/token")
-
-
-def credentials_from_env(env: Mapping[str, str]) -> Credentials | None:
-    """Credentials from ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET, all three or none."""
-    values = [env.get(k, "").strip() for k in (ENV_ACCOUNT_ID, ENV_CLIENT_ID, ENV_CLIENT_SECRET)]
-    if not all(values):
-        return None
-    return Credentials(values[0], values[1], Secret(values[2]))

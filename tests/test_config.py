@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from batch.cli.main import cli
 from batch.config import load_config
+from batch.config.load import check, read
+from batch.config.markdown import readme_table, table, with_table
+from batch.config.model import Config
 from batch.errors import ConfigError
 from batch.settings import Credentials, Limits, MailSettings, Secret, Settings
 from batch.vocabulary import EXIT_INPUT, Mode
@@ -231,6 +239,31 @@ BAD = [
     ),
     ("[limits]\nmax_rows = 1.5", "limits.max_rows", "expected a whole number, got 1.5"),
     ("run = 3", "run", "expected a [section] table, got 3"),
+    ("[zoom]\ntimeout_s = nan", "zoom.timeout_s", "expected a number above 0, got nan"),
+    (
+        "[zoom]\naccount_id_env = '1X'",
+        "zoom.account_id_env",
+        "expected the name of an environment variable, got '1X'",
+    ),
+    ("[mail]\nrecipients = [1]", "mail.recipients", "expected a mail address, got 1"),
+    (
+        "[intake]\nignore_columns = ['Notes', ' ']",
+        "intake.ignore_columns",
+        'expected a list of texts (["Notes", "Webinar (old)"]), got a list',
+    ),
+    (
+        "[web]\nsecret_key = 'k'\nsecret_key_env = 'K'",
+        "web.secret_key",
+        "give secret_key or secret_key_env, not both",
+    ),
+    ("[web]\nport = '8000'", "web.port", "expected a whole number, got '8000'"),
+    ("[report]\nxyz = 1", "report.xyz", "unknown key (known: full_account)"),
+    ("[run]\nquiet = 1\nchunk_size = 0", "run.quiet", "expected true or false, got 1"),
+    (
+        "[run]\nchunk_size = 0\nquiet = 1",
+        "run.chunk_size",
+        "expected a whole number of at least 1, got 0",
+    ),
     (
         "[zoom]\naccount_id = 'a'\nclient_id = 'b'",
         "zoom.client_secret",
@@ -293,3 +326,98 @@ def test_mail_port_follows_security(tmp_path: Path, security: str, port: int) ->
     """Without a port, the usual one for the security mode is used."""
     settings = load_config(write(tmp_path, f'[mail]\nhost="h"\nsecurity="{security}"\n'), {})
     assert settings.mail.port == port
+
+
+def test_empty_file_gives_the_defaults(tmp_path: Path) -> None:
+    """A file with no keys gives exactly the defaults the README's table shows."""
+    path = write(tmp_path, "")
+    assert load_config(path, {}) == Settings(config_path=path)
+
+
+def test_choices_ignore_case_and_spaces(tmp_path: Path) -> None:
+    """`mode = " SYNC "` reads as sync, as a hand-edited file is apt to say it."""
+    settings = load_config(write(tmp_path, '[run]\nmode = " SYNC "\n[zoom]\nplan = "Pro"\n'), {})
+    assert (settings.mode, settings.zoom_plan) == (Mode.SYNC, "pro")
+
+
+def test_secrets_hidden_in_the_model(tmp_path: Path) -> None:
+    """The checked model shows its secrets as stars, never their text."""
+    text = '[zoom]\nclient_secret = "zoomsecret1"\n[web]\nsecret_key = "websecret1"\n'
+    model = check(read(write(tmp_path, text)))
+    assert "zoomsecret1" not in repr(model) and "websecret1" not in repr(model)
+    assert "zoomsecret1" not in model.model_dump_json()
+
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def test_readme_config_table_is_the_models() -> None:
+    """The README's config table is the one rendered from the model (regenerate it if not)."""
+    documented = readme_table(README.read_text(encoding="utf-8"))
+    assert documented == table(), "run: python -m batch.config --write-readme README.md"
+
+
+def test_readme_table_names_every_key() -> None:
+    """Every key the model accepts has its own row in the README."""
+    documented = readme_table(README.read_text(encoding="utf-8")) or ""
+    for section, holder in Config.model_fields.items():
+        model = holder.annotation
+        assert model is not None
+        for name in model.model_fields:
+            shown = '"<license>"' if (section, name) == ("prices", "labels") else name
+            assert f"| `{section}.{shown}` |" in documented
+
+
+def test_table_is_written_between_the_markers() -> None:
+    """`with_table` replaces only what lies between the markers."""
+    readme = README.read_text(encoding="utf-8")
+    stale = readme.replace("| `run.chunk_size` |", "| `run.chunk_sise` |")
+    assert with_table(stale) == readme
+
+
+def test_markdown_command_prints_the_table() -> None:
+    """`python -m batch.config --markdown` prints the table and exits 0."""
+    done = subprocess.run(
+        [sys.executable, "-m", "batch.config", "--markdown"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, table())
+
+
+def test_readme_example_config_loads(tmp_path: Path) -> None:
+    """The README's example batch.toml is accepted, its secrets read from the variables named."""
+    example = re.search(r"```toml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    assert example is not None
+    env = {"ZOOM_ACCOUNT_ID_PROD": "acc", "ZOOM_SECRET_PROD": "zsecret", "SMTP_PASSWORD": "pw"}
+    settings = load_config(write(tmp_path, example.group(1)), env)
+    assert settings.credentials == Credentials("acc", "abc", Secret("zsecret"))
+    assert settings.prices == {"Licensed": 14.99, "Webinar 500": 79.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            "[run]\nchunk_sise = 3\n",
+            "Error: config run.chunk_sise: unknown key (did you mean chunk_size?)",
+        ),
+        (
+            '[zoom]\nclient_secret = ["hunter2-secret"]\n',
+            "Error: config zoom.client_secret: expected non-empty text",
+        ),
+    ],
+    ids=["misspelt-key", "mistyped-secret"],
+)
+def test_command_with_bad_config_exits_2(tmp_path: Path, text: str, line: str) -> None:
+    """`batch validate --config` with a bad file: exit 2, one Error: line, no secret echoed."""
+    data = tmp_path / "lines.csv"
+    data.write_text("Email,User type\na@example.com,Basic\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["validate", str(data), "--log-format", "text", "--config", str(write(tmp_path, text))],
+    )
+    errors = [out for out in result.output.splitlines() if out.startswith("Error:")]
+    assert (result.exit_code, errors) == (EXIT_INPUT, [line])
+    assert "hunter2" not in result.output
