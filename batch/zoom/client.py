@@ -1,10 +1,10 @@
 """The Zoom client: the only code that talks HTTP to Zoom (or to the sandbox emulator).
 
-Every request goes through `ZoomClient._send`: it waits for its category's pacer slot, adds the
-bearer token, sends, and hands the answer to `errors.classify`, which decides: done, retry
-(429, 5xx, no answer), fresh token and resend (401 code 124), fail this item (`ZoomApiError`),
-or stop the run (an `AccountError`). A write that got no answer is read back before it is
-resent, so a change is never applied twice.
+Every request goes through `ZoomClient._send`, that is `sender.Sender.send`: it waits for its
+category's pacer slot, adds the bearer token, sends, lets `errors.classify` say what the answer
+means and `retry.RetryPolicy` what comes next: done, retry (429, 5xx, no answer), fresh token
+and resend (401 code 124), fail this item (`ZoomApiError`), or stop the run (an `AccountError`).
+A write that got no answer is read back before it is resent, so a change is never applied twice.
 
     async with ZoomClient(ClientConfig(api_url, oauth_url, credentials)) as zoom:
         snapshot = await zoom.snapshot(addons_for=["ann@example.com"])

@@ -123,7 +123,8 @@ class Sender:
             if step.action is Action.GIVE_UP:
                 assert step.error is not None
                 if decision.verdict is Verdict.STOP_RUN and isinstance(answer, httpx.Response):
-                    log.error("Zoom stopped the run on %s %s: %s", method, path, step.error)
+                    # the run's stop is told by whoever stops it; the request, for BATCH_DEBUG
+                    log.info("Zoom stopped the run on %s %s: %s", method, path, step.error)
                 raise step.error
             retries += 1
             self.stats.retries += 1
