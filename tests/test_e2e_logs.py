@@ -48,7 +48,8 @@ def test_daily_limit_stop_writes_only_json_lines(ws: Workspace, command: str) ->
     logged = [e for e in events if e["event"] == "log"]
     assert any("daily limit" in str(e["message"]) for e in logged)
     assert all(e["level"] in ("warning", "error") for e in logged)
-    assert any(e["level"] == "error" and "daily limit" in str(e["message"]) for e in events)
+    errors = [str(e.get("message") or e.get("error")) for e in events if e["level"] == "error"]
+    assert any("daily limit" in text for text in errors), errors
 
 
 def test_daily_limit_stop_in_text_mode_has_no_bare_lines(ws: Workspace) -> None:
