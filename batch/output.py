@@ -18,6 +18,12 @@ Streams, decided once for every command:
   `loaded`, `summary`, `error`, ... Errors are `level: "error"`; with `text`/rich they read
   `Error: <message>`.
 
+Log records of the library and of the libraries it uses (stdlib `logging`: the Zoom client's
+retries, the runner's stop, httpx with BATCH_DEBUG) take the same road once `forward_logs()` ran
+(the console script does it first thing): each becomes a `log` event (`logger`, `message`, and
+`traceback` when one is attached) of the run's Output, so a JSON run's stderr is JSON lines only.
+Which Output: the newest one that writes to stderr (a web run's Output keeps its own stream).
+
 `--quiet` drops progress and `debug`/`info` events; warnings and errors stay. Secrets never get
 out: a field whose value is a `Secret` is written `"***"`, a field *named* like a secret
 (`*secret*`, `*password*`, `*token*`) is refused with ValueError, so the mistake shows in tests,
@@ -37,9 +43,11 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import re
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -135,6 +143,8 @@ class Output:
         else:
             self.style = "text" if mode == "text" else "json"
         self._console = Console(file=self.stream, highlight=False) if self.style == "rich" else None
+        if stream is None:
+            _LogForwarder.output = self  # the run's own stderr: library logs go here from now
 
     # -- events --------------------------------------------------------------------------------
 
@@ -252,3 +262,51 @@ class Output:
     def _write(self, line: str) -> None:
         self.stream.write(printable(line) + "\n")
         self.stream.flush()
+
+
+# -- the library's log records ---------------------------------------------------------------------
+
+LOG_LEVELS: Final[tuple[tuple[int, Level], ...]] = (
+    (logging.ERROR, "error"),
+    (logging.WARNING, "warning"),
+    (logging.INFO, "info"),
+)
+
+
+_PLAIN: Final = logging.Formatter("%(levelname)s %(name)s %(message)s")
+
+
+class _LogForwarder(logging.Handler):
+    """Hands every log record to the run's Output as a `log` event (see the module docstring)."""
+
+    output: Output | None = None  # the newest Output on stderr
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """One record as a `log` event; before any Output exists, as a plain line (rare)."""
+        try:
+            output = _LogForwarder.output
+            message = record.getMessage()
+            if output is None:
+                sys.stderr.write(printable(_PLAIN.format(record)) + "\n")
+                return
+            level: Level = next(
+                (name for number, name in LOG_LEVELS if record.levelno >= number), "debug"
+            )
+            fields: dict[str, object] = {"logger": record.name, "message": message}
+            if record.exc_info:
+                fields["traceback"] = "".join(traceback.format_exception(*record.exc_info))
+            output.event("log", level, **fields)
+        except Exception:  # a log line must never break the run
+            self.handleError(record)
+
+
+def forward_logs(*, debug: bool = False) -> None:
+    """Send every log record (warnings and errors; everything with `debug`) to the run's Output.
+
+    Replaces the root logger's handlers, so no record is written twice or as plain text.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(_LogForwarder())
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)

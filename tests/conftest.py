@@ -92,6 +92,25 @@ SAMPLE_CHANGES: Final[dict[str, dict[str, Holding]]] = {
 }
 
 
+def wants_json_logs(args: tuple[str | Path, ...]) -> bool:
+    """True when a command line asks for JSON logs (`--log-format json` or `=json`)."""
+    words = [str(arg) for arg in args]
+    pairs = zip(words, [*words[1:], ""], strict=True)
+    return "--log-format=json" in words or ("--log-format", "json") in pairs
+
+
+def assert_json_lines(stderr: str) -> None:
+    """Every stderr line of a run with JSON logs is one JSON object with ts, level and event."""
+    for line in stderr.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            event = None
+        assert isinstance(event, dict) and {"ts", "level", "event"} <= event.keys(), (
+            f"a stderr line of a --log-format json run is not a JSON event: {line!r}"
+        )
+
+
 @dataclass(frozen=True)
 class Run:
     """A finished `batch` process."""
@@ -209,6 +228,8 @@ class Workspace:
             timeout=timeout or PROCESS_TIMEOUT_S,
             check=False,
         )
+        if wants_json_logs(args):
+            assert_json_lines(done.stderr)
         return Run(done.returncode, done.stdout, done.stderr)
 
     def start(

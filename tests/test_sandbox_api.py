@@ -398,79 +398,16 @@ def test_resize_frees_old_seat() -> None:
     ]  # fmt: skip
 
 
-# -- bulk features ----------------------------------------------------------------------------
+# -- endpoints the client never calls -----------------------------------------------------------
 
 
-def test_bulk_features_groups_failures() -> None:
-    """POST /users/features answers 201 with ids that succeeded and failures grouped by reason."""
-    data = account()
-    data["users"].append({"email": "lic2@example.com", "type": "Licensed", "status": "active"})
-    data["plans"]["base"]["hosts"] = 5
-    sandbox, client, _ = logged_in(data)
-    lic2 = client.get("/users/lic2@example.com").json()["id"]
-    response = client.post(
-        "/users/features",
-        json={"feature_type": "zoom_events", "feature_value": "500", "users": [
-            {"email": "lic@example.com"}, {"id": lic2}, {"email": "basic@example.com"},
-            {"email": "ghost@example.com"}, {"email": "pend@example.com"}]},
-    )  # fmt: skip
-    assert response.status_code == 201
-    assert response.json() == {
-        "success_user_ids": ["LIC1"],
-        "fail_details": [
-            {"user_ids": [lic2], "reason": "Not enough seats"},
-            {"user_ids": ["basic@example.com"], "reason": "Unpaid user"},
-            {"user_ids": ["ghost@example.com", "pend@example.com"], "reason": "Users not found"},
-        ],
-    }
-    assert sandbox.stats.changes == [("lic@example.com", "zoom_events", None, 500)]
-
-
-@pytest.mark.parametrize(
-    ("feature_type", "value", "count", "status", "answer"),
-    [
-        ("webinar", "64", 31, 400,
-         {"code": 300, "message": "You can only update up to 30 users at a time."}),
-        ("webinar", "128", 1, 400,
-         {"code": 200, "message": "Current account does not enable this feature."}),
-        ("webinar", "1000", 1, 400,
-         {"code": 300, "message": "Validation Failed.",
-          "errors": [{"field": "feature_value", "message": "Invalid field."}]}),
-        ("user_type", "1", 1, 201, {"success_user_ids": ["LIC1"], "fail_details": []}),
-    ],
-    ids=["more-than-30", "size-not-owned", "capacity-instead-of-code", "downgrade"],
-)  # fmt: skip
-def test_bulk_features_request_checks(
-    feature_type: str, value: str, count: int, status: int, answer: dict[str, Any]
-) -> None:
-    """Bulk requests check size, value codes and the 30-user cap before touching anyone."""
-    _, client, _ = logged_in()
-    users = [{"email": "lic@example.com"}] * count
-    response = client.post(
-        "/users/features",
-        json={"feature_type": feature_type, "feature_value": value, "users": users},
-    )
-    assert (response.status_code, response.json()) == (status, answer)
-
-
-@pytest.mark.parametrize(
-    ("wait", "status"), [(9.9, 429), (10.0, 201)], ids=["too-soon", "after-10s"]
-)
-def test_bulk_features_once_per_10_seconds(wait: float, status: int) -> None:
-    """A second bulk call within 10 seconds gets 429 with X-RateLimit-Type QPS."""
-    _, client, clock = logged_in()
-    body = {
-        "feature_type": "webinar",
-        "feature_value": "0",
-        "users": [{"email": "lic@example.com"}],
-    }
-    assert client.post("/users/features", json=body).status_code == 201
-    clock.advance(wait)
+def test_bulk_features_not_emulated() -> None:
+    """POST /users/features (which batch never sends) gets Zoom's 404 2300 unknown endpoint."""
+    sandbox, client, _ = logged_in()
+    body = {"feature_type": "webinar", "feature_value": "0", "users": [{"email": "lic@x.com"}]}
     response = client.post("/users/features", json=body)
-    assert response.status_code == status
-    if status == 429:
-        assert response.headers["X-RateLimit-Type"] == "QPS"
-        assert response.json()["code"] == 429
+    assert (response.status_code, response.json()["code"]) == (404, 2300)
+    assert sandbox.stats.changes == []
 
 
 # -- account ----------------------------------------------------------------------------------

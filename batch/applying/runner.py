@@ -206,16 +206,7 @@ class _Run:
             failed=states.count("failed"),
             skipped=states.count("skipped"),
         )
-        logger.info(
-            "chunk %s/%s (%s, phase %s): %s applied, %s failed, %s skipped",
-            progress.chunk,
-            progress.chunks,
-            progress.category,
-            progress.phase,
-            progress.applied,
-            progress.failed,
-            progress.skipped,
-        )
+        logger.debug("recorded %s", progress)  # on_chunk tells the run's output
         if self.on_chunk is not None:
             self.on_chunk(progress)
 

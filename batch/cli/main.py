@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 
 import click
@@ -19,6 +18,7 @@ from batch.cli.show import show_command
 from batch.cli.template import template_command
 from batch.cli.validate import validate_command
 from batch.cli.web import web_group
+from batch.output import forward_logs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,7 +43,8 @@ cli.add_command(web_group)
 def main() -> None:
     """Console-script entry point."""
     scrub.install()  # every line on stdout and stderr goes through the one scrubber
-    if os.environ.get("BATCH_DEBUG"):  # internal failures' tracebacks, for a bug report
-        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
+    # log records are events of the run's output; BATCH_DEBUG adds debug records and the
+    # tracebacks of internal failures, for a bug report
+    forward_logs(debug=bool(os.environ.get("BATCH_DEBUG")))
     stop_on_sigterm()
     cli(prog_name="batch")

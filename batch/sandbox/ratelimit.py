@@ -1,9 +1,10 @@
 """Zoom's per-account rate limits: per-second token buckets and daily counters per category.
 
-Table 7.1 of the reference gives the numbers per plan; the account JSON's optional `limits`
-block overrides them, e.g. {"light": 80, "medium": 60, "heavy": 40, "daily": {"medium": 500}}.
-A bucket holds at most one second's worth (N tokens) and refills at N per second. Daily counters
-reset at 00:00 UTC. Times come from the sandbox's injectable clock, so tests are exact.
+The numbers per plan come from batch.zoom.limits, which the client paces by too; the account
+JSON's optional `limits` block overrides them, e.g.
+{"light": 80, "medium": 60, "heavy": 40, "daily": {"medium": 500}}. A bucket holds at most one
+second's worth (N tokens) and refills at N per second. Daily counters reset at 00:00 UTC. Times
+come from the sandbox's injectable clock, so tests are exact.
 """
 
 from __future__ import annotations
@@ -13,37 +14,9 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any
 
-Category = Literal["Light", "Medium", "Heavy"]
-CATEGORIES: Final[tuple[Category, ...]] = ("Light", "Medium", "Heavy")
-
-QPS_MESSAGE: Final = (
-    "You have reached the maximum per-second rate limit for this API. Try again later."
-)
-DAILY_MESSAGE: Final = (
-    "You have reached the maximum daily rate limit for this API. "
-    "Refer to the response header for details on when you can make another request."
-)
-
-# Per-second limits by plan (reference 7.1); Business+ covers business, education, enterprise.
-PER_SECOND: Final[dict[str, dict[Category, int]]] = {
-    "free": {"Light": 4, "Medium": 2, "Heavy": 1},
-    "pro": {"Light": 30, "Medium": 20, "Heavy": 10},
-    "business": {"Light": 80, "Medium": 60, "Heavy": 40},
-}
-# Daily limits by plan; for Pro and Business+ the Heavy cap is the combined Heavy +
-# Resource-intensive cap (we emulate no Resource-intensive endpoint, so it is Heavy's alone).
-DAILY: Final[dict[str, dict[Category, int]]] = {
-    "free": {"Light": 6000, "Medium": 2000, "Heavy": 1000},
-    "pro": {"Heavy": 30000},
-    "business": {"Heavy": 60000},
-}
-
-
-def plan_tier(plan: str) -> str:
-    """The rate-limit column of a plan name: free, pro or business (Business+)."""
-    return plan if plan in ("free", "pro") else "business"
+from batch.zoom.limits import CATEGORIES, DAILY, PER_SECOND, Category, plan_tier
 
 
 @dataclass(frozen=True)
@@ -122,7 +95,7 @@ class RateLimiter:
                 return Verdict(
                     False,
                     {
-                        "X-RateLimit-Category": category,
+                        "X-RateLimit-Category": str(category),
                         "X-RateLimit-Type": "Daily-limit",
                         "X-RateLimit-Limit": str(daily_limit),
                         "X-RateLimit-Remaining": "0",
@@ -135,7 +108,7 @@ class RateLimiter:
                 bucket.tokens -= 1.0
                 self._days[category] = (day, used_today + 1)
             headers = {
-                "X-RateLimit-Category": category,
+                "X-RateLimit-Category": str(category),
                 "X-RateLimit-Type": "QPS",
                 "X-RateLimit-Limit": str(bucket.rate),
                 "X-RateLimit-Remaining": str(max(math.floor(bucket.tokens), 0)),

@@ -5,7 +5,7 @@ async with ZoomClient(ClientConfig(api_url, oauth_url, credentials)) as zoom:
     snapshot = await zoom.snapshot(addons_for=emails)
 """
 
-from batch.zoom.client import ClientConfig, ClientStats, ZoomClient
+from batch.zoom.client import ClientConfig, ZoomClient
 from batch.zoom.errors import (
     AccessDenied,
     AccountUnreachable,
@@ -16,6 +16,7 @@ from batch.zoom.errors import (
     ZoomApiError,
     classify,
 )
+from batch.zoom.sender import ClientStats
 
 __all__ = [
     "AccessDenied",

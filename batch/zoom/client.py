@@ -1,10 +1,10 @@
 """The Zoom client: the only code that talks HTTP to Zoom (or to the sandbox emulator).
 
-Every request goes through `ZoomClient._send`: it waits for its category's pacer slot, adds the
-bearer token, sends, and hands the answer to `errors.classify`, which decides: done, retry
-(429, 5xx, no answer), fresh token and resend (401 code 124), fail this item (`ZoomApiError`),
-or stop the run (an `AccountError`). A write that got no answer is read back before it is
-resent, so a change is never applied twice.
+Every request goes through `ZoomClient._send`, that is `sender.Sender.send`: it waits for its
+category's pacer slot, adds the bearer token, sends, lets `errors.classify` say what the answer
+means and `retry.RetryPolicy` what comes next: done, retry (429, 5xx, no answer), fresh token
+and resend (401 code 124), fail this item (`ZoomApiError`), or stop the run (an `AccountError`).
+A write that got no answer is read back before it is resent, so a change is never applied twice.
 
     async with ZoomClient(ClientConfig(api_url, oauth_url, credentials)) as zoom:
         snapshot = await zoom.snapshot(addons_for=["ann@example.com"])
@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import re
-from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import KW_ONLY, dataclass, field, replace
+from dataclasses import KW_ONLY, dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar
@@ -35,15 +33,12 @@ from batch.zoom.auth import SANDBOX_CREDENTIALS, TokenCache
 from batch.zoom.errors import (
     PAGE_TOKEN_CODE,
     PAGE_TOKEN_TEXT,
-    AccountUnreachable,
-    RequestTimeout,
-    Trouble,
-    Verdict,
     ZoomApiError,
-    classify,
     is_loopback,
 )
-from batch.zoom.pacing import FEATURES_PER_S, Category, Pacer, plan_limits
+from batch.zoom.pacing import Category, Pacer, plan_limits
+from batch.zoom.retry import RetryPolicy
+from batch.zoom.sender import ClientStats, Sender
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +46,9 @@ log = logging.getLogger(__name__)
 PAGE_SIZE: Final = 300
 USER_STATUSES: Final = ("active", "inactive", "pending")
 MAX_LIST_RESTARTS: Final = 3  # a user stream whose next_page_token expired starts over this often
-QPS_BACKOFF_S: Final = 1.0  # a per-second 429 without Retry-After: wait about this long
 MAX_CONNECTIONS: Final = 100
 OnRead = Callable[[int], None]  # progress while reading the account: n more users read
 LOOPBACK_CONNECT_S: Final = 5.0  # connect timeout on this machine (a served sandbox)
-# A request may get a fresh token this many times in a row: a token can expire again while a
-# request waits for its slot. More 401s than that mean Zoom refuses even fresh tokens.
-MAX_TOKEN_RENEWALS: Final = 3
 
 # Plan-usage keys and the add-on kind they hold (docs/zoom-api.md §6).
 PLAN_KEYS: Final[dict[str, Kind]] = {
@@ -88,17 +79,6 @@ class ClientConfig:
     def __repr__(self) -> str:
         account = self.credentials.account_id if self.credentials else "sandbox"
         return f"ClientConfig(api_url={self.api_url!r}, account={account!r}, plan={self.plan!r})"
-
-
-@dataclass
-class ClientStats:
-    """What the client did: requests sent per category, retries, 429s, write read-backs."""
-
-    requests: Counter[str] = field(default_factory=Counter)
-    retries: int = 0
-    rate_limited: int = 0
-    read_backs: int = 0
-    token_fetches: int = 0
 
 
 def _timeout(config: ClientConfig) -> httpx.Timeout:
@@ -132,13 +112,15 @@ class ZoomClient:
             self._http,
             config.oauth_url,
             credentials,
-            on_fetch=self._count_token_fetch,
+            on_fetch=self.stats.count_token_fetch,
             backoff_base_s=config.backoff_base_s,
         )
         limits = plan_limits(config.plan)
         self._pacers = {category: Pacer(limit) for category, limit in limits.items()}
-        self._pacers[Category.FEATURES] = Pacer(FEATURES_PER_S, share=1.0)
-        self._random = random.Random()
+        policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_max_s)
+        self._sender = Sender(
+            self._http, self._api, self._tokens, self._pacers, policy, self.stats, config.max_wait_s
+        )
 
     def __repr__(self) -> str:
         return f"ZoomClient({self.config!r})"
@@ -368,100 +350,9 @@ class ZoomClient:
         read_back: Callable[[], Awaitable[bool]] | None = None,
     ) -> httpx.Response | None:
         """Send one request, paced and retried; None when a read-back showed a write done."""
-        config = self.config
-        url = self._api + path
-        attempt = 0
-        renewals = 0
-        pacers = [self._pacers[category]]
-        if category is Category.FEATURES:
-            pacers.append(self._pacers[Category.MEDIUM])
-        while True:
-            for pacer in pacers:
-                await pacer.wait()
-            token = await self._tokens.token()
-            headers = {"Authorization": f"Bearer {token.reveal()}"}
-            self.stats.requests[category] += 1
-            answer: httpx.Response | Exception
-            try:
-                answer = await self._http.request(
-                    method, url, params=params, json=json, headers=headers
-                )
-            except httpx.RequestError as error:
-                answer = error
-            else:
-                self._observe(answer, pacers[-1 if category is Category.FEATURES else 0])
-            decision = classify(
-                answer,
-                method=method,
-                path=path,
-                now=datetime.now(UTC),
-                max_wait_s=config.max_wait_s,
-                may_renew=renewals < MAX_TOKEN_RENEWALS,
-            )
-            if decision.verdict is Verdict.OK:
-                assert isinstance(answer, httpx.Response)
-                return answer
-            if decision.verdict is Verdict.RENEW_TOKEN:
-                renewals += 1
-                await self._tokens.renew(token)
-                continue
-            renewals = 0
-            if decision.verdict is not Verdict.RETRY:
-                assert decision.error is not None
-                if decision.verdict is Verdict.STOP_RUN and isinstance(answer, httpx.Response):
-                    log.error("Zoom stopped the run on %s %s: %s", method, path, decision.error)
-                raise decision.error
-            attempt += 1
-            if decision.trouble is Trouble.RATE_LIMIT:
-                self.stats.rate_limited += 1
-            if attempt > config.max_retries:
-                raise self._out_of_retries(decision.trouble, decision.error, method, path)
-            self.stats.retries += 1
-            if decision.trouble is Trouble.RATE_LIMIT:
-                wait = decision.wait_s
-                if wait is None:
-                    wait = QPS_BACKOFF_S * (0.5 + self._random.random())
-                for pacer in pacers:
-                    pacer.hold(wait)
-            else:
-                ceiling = min(config.backoff_max_s, config.backoff_base_s * 2 ** (attempt - 1))
-                await asyncio.sleep(self._random.uniform(0, ceiling))
-            log.debug("retry %d of %s %s (%s)", attempt, method, path, decision.trouble.value)
-            if read_back is not None and decision.trouble in (Trouble.NO_ANSWER, Trouble.SERVER):
-                # The write may have happened: look before sending it again.
-                self.stats.read_backs += 1
-                if await read_back():
-                    return None
-
-    def _out_of_retries(
-        self, trouble: Trouble, error: Exception | None, method: str, path: str
-    ) -> Exception:
-        """The exception for a request whose retries ran out."""
-        reason = type(error).__name__ if error is not None else "no answer"
-        if trouble is Trouble.UNREACHABLE:
-            retries = self.config.max_retries
-            return AccountUnreachable(self._api, f"{reason} after {retries} retries")
-        if trouble is Trouble.NO_ANSWER:
-            return RequestTimeout(0, None, reason, method, path)
-        assert error is not None
-        return error
-
-    def _observe(self, response: httpx.Response, pacer: Pacer) -> None:
-        """Follow the per-second limit the server reports for this category."""
-        headers = response.headers
-        if headers.get("X-RateLimit-Type", "").lower() != "qps":
-            return
-        try:
-            limit = float(headers.get("X-RateLimit-Limit", ""))
-        except ValueError:
-            return
-        if pacer.adopt(limit):
-            log.info("Zoom reports %s requests/s for this category: pacing at that", limit)
-
-    def _count_token_fetch(self) -> None:
-        """Count a request to the token endpoint."""
-        self.stats.token_fetches += 1
-        self.stats.requests[Category.TOKEN] += 1
+        return await self._sender.send(
+            method, path, category, params=params, json=json, read_back=read_back
+        )
 
 
 # ---------------------------------------------------------------------------------------------

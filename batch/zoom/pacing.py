@@ -1,7 +1,7 @@
 """Pacing: one pacer per Zoom rate-limit category, spacing the START of requests evenly.
 
-Zoom limits requests per account and category (Light, Medium, Heavy) per second, and a few
-endpoints further (POST /users/features: one per 10 s). A pacer hands out start slots at
+Zoom limits requests per account and category (Light, Medium, Heavy) per second; the numbers
+are in batch.zoom.limits. A pacer hands out start slots at
 `interval = 1 / (share * limit)` seconds apart; requests themselves run concurrently, so the
 ceiling is used even when each request takes longer than the interval.
 """
@@ -9,35 +9,14 @@ ceiling is used even when each request takes longer than the interval.
 from __future__ import annotations
 
 import asyncio
-import enum
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+from batch.zoom.limits import Category as Category  # re-exported: pacers are per category
+from batch.zoom.limits import plan_limits as plan_limits
 
-class Category(enum.StrEnum):
-    """Zoom's rate-limit labels, plus our own for the bulk features endpoint and the token."""
-
-    LIGHT = "Light"
-    MEDIUM = "Medium"
-    HEAVY = "Heavy"
-    FEATURES = "Features"  # POST /users/features: Medium, and at most one per 10 s
-    TOKEN = "Token"  # the OAuth endpoint: no documented limit, not paced
-
-
-# Requests per second per category and plan (docs/zoom-api.md §7).
-PLAN_LIMITS: Final[dict[str, dict[Category, float]]] = {
-    "free": {Category.LIGHT: 4, Category.MEDIUM: 2, Category.HEAVY: 1},
-    "pro": {Category.LIGHT: 30, Category.MEDIUM: 20, Category.HEAVY: 10},
-    "business": {Category.LIGHT: 80, Category.MEDIUM: 60, Category.HEAVY: 40},
-}
-FEATURES_PER_S: Final = 0.1  # POST /users/features: one request every 10 s
 DEFAULT_SHARE: Final = 0.95  # pace at 95% of the limit: 429s stay rare, the ceiling is used
-
-
-def plan_limits(plan: str) -> dict[Category, float]:
-    """Requests per second per category for a plan; unknown plans (enterprise, ...) as business."""
-    return dict(PLAN_LIMITS.get(plan.lower(), PLAN_LIMITS["business"]))
 
 
 class Pacer:
