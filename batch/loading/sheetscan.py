@@ -22,11 +22,13 @@ _CELL_TAG: Final = re.compile(rb"<(?:\w+:)?c[\s>/]")
 _ANY_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="')
 # A cell with a reference and content (a self-closing cell holds only a style: calamine skips it).
 _CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>')
-# Cells whose value is not a text or a number: booleans, ISO dates, errors.
-_ODD_TYPE: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bt="(?:b|d|e)"')
 # A value that is not a run of digits (a shared string's index or an integer), and one too long.
-_ODD_VALUE: Final = re.compile(rb"<(?:\w+:)?v>([^<]*[^<0-9][^<]*)")
-_LONG_VALUE: Final = re.compile(rb"<(?:\w+:)?v>\d{16}")
+_ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (only read in _fast's chunks:
+_LONG_VALUE: Final = re.compile(rb"<v>\d{16}")  # those without a namespace prefix)
+_FAST_ROW_REF: Final = re.compile(rb'<row r="(\d{1,9})"')
+# A content cell and whether its value follows at once (b"<v", b"<i"): such a cell is never
+# empty to calamine, so a sheet whose farthest content cells all have one ends where ours does.
+_FAST_CELL_REF: Final = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>(<[vi])?')
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
 _STYLE_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(\d{1,9})"')
 # Number formats whose numbers read the same as plain ones: General, 0, 0.00, #,##0, #,##0.00,
@@ -44,8 +46,7 @@ class Extent:
     cells: int  # cell tags, filled or not
     height: int  # rows from row 1 to the farthest (an upper bound)
     width: int  # columns from A to the farthest (an upper bound)
-    first: tuple[int, int] | None  # (row, column), 1-based, of the first cell with content
-    last: tuple[int, int] | None  # and of the last: the box the bulk reader returns
+    last: tuple[int, int] | None  # (row, column), 1-based, of the farthest cell with content
     plain: bool  # every cell a text or a plain number, each cell's place known
 
 
@@ -62,55 +63,112 @@ def styled_formats(styles_xml: str) -> frozenset[int]:
     return frozenset(odd)
 
 
+@dataclass
+class _Tally:
+    """Running counts of one pass."""
+
+    rows: int = 0
+    cells: int = 0
+    referenced: int = 0
+    last_row: int = 0  # of any row or content cell
+    high_row: int = 0  # of content cells
+    high_column: int = 0
+    valued_row: int = 0  # of content cells whose value follows at once (_FAST_CELL_REF)
+    valued_column: int = 0
+    plain: bool = True
+
+    def cell_refs(self, refs: list[tuple[bytes, bytes]]) -> None:
+        """Take in content cells' references (column letters, row digits)."""
+        if refs:
+            self.high_row = max(self.high_row, max(map(int, {n for _, n in refs})))
+            self.high_column = max(self.high_column, max(map(_column_number, {c for c, _ in refs})))
+
+    def valued_refs(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
+        """Take in _FAST_CELL_REF's matches."""
+        self.cell_refs([(c, n) for c, n, _ in refs])
+        valued = [(c, n) for c, n, v in refs if v]
+        if valued:
+            self.valued_row = max(self.valued_row, max(map(int, {n for _, n in valued})))
+            columns = {c for c, _ in valued}
+            self.valued_column = max(self.valued_column, max(map(_column_number, columns)))
+
+
 def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[int]) -> Extent:
     """Stream a sheet part (zipfile stops at the declared size and checks the CRC, so a part
     that lies about its size fails as damaged) and read its rows' and cells' references."""
-    last_row = last_column = rows = cells = referenced = 0
-    low_row = low_column = 1 << 30
-    high_row = high_column = 0
-    plain = True
+    tally = _Tally()
     rest = b""
     with archive.open(info) as part:
         while True:
             chunk = part.read(_CHUNK)
             text = rest + chunk
             # Up to the last tag's start: tags and values before it are whole.
-            cut = text.rfind(b"<") if chunk else len(text)
-            cut = max(cut, 0)
+            cut = max(text.rfind(b"<"), 0) if chunk else len(text)
             text, rest = text[:cut], text[cut:]
-            rows += len(_ROW_TAG.findall(text))
-            cells += len(_CELL_TAG.findall(text))
-            referenced += len(_ANY_CELL_REF.findall(text))
-            for number in _ROW_REF.findall(text):
-                last_row = max(last_row, int(number))
-            refs = _CELL_REF.findall(text)
-            if refs:
-                letters, numbers = zip(*refs, strict=True)
-                columns = [_column_number(c) for c in set(letters)]
-                row_numbers = [int(n) for n in set(numbers)]
-                low_row, high_row = min(low_row, *row_numbers), max(high_row, *row_numbers)
-                low_column = min(low_column, *columns)
-                high_column = max(high_column, *columns)
-            plain = plain and _plain(text, odd_styles)
+            _fast(text, tally) if tally.plain else _general(text, tally)
+            tally.plain = tally.plain and _plain(text, odd_styles)
             if not chunk:
                 break
-    last_row, last_column = max(last_row, high_row), max(last_column, high_column)
+    last_row, last_column = max(tally.last_row, tally.high_row), tally.high_column
     # Cells without a reference take the next column: at most one per such cell.
-    unreferenced = max(cells - referenced, 0)
-    box = high_row > 0
+    unreferenced = max(tally.cells - tally.referenced, 0)
+    # The farthest row and column hold a value: calamine's grid ends where ours does.
+    ends = (tally.valued_row, tally.valued_column) == (tally.high_row, tally.high_column)
+    plain = tally.plain and unreferenced == 0 and ends
     return Extent(
-        cells=cells,
-        height=max(last_row, rows),
+        cells=tally.cells,
+        height=max(last_row, tally.rows),
         width=last_column + unreferenced,
-        first=(low_row, low_column) if box else None,
-        last=(high_row, high_column) if box else None,
-        plain=plain and unreferenced == 0,
+        last=(tally.high_row, tally.high_column) if tally.high_row else None,
+        plain=plain,
     )
+
+
+def _fast(text: bytes, tally: _Tally) -> None:
+    """Count a chunk written as Excel, openpyxl and xlsxwriter write (no namespace prefix, the
+    reference first) with plain string searches and one pattern, or hand it to _general (and
+    later chunks too: the sheet is then not plain) when it is written otherwise."""
+    opened = text.count(b"<c ")
+    bare = text.count(b"<c>") + text.count(b"<c/>")
+    row_tags = text.count(b"<row ") + text.count(b"<row>") + text.count(b"<row/>")
+    row_refs = _FAST_ROW_REF.findall(text)
+    refs = _FAST_CELL_REF.findall(text)
+    written_our_way = (
+        not bare
+        and text.count(b'<c r="') == opened
+        and len(row_refs) == text.count(b"<row ")
+        and b":c " not in text
+        and b":c>" not in text
+        and b":row" not in text
+        and b"<v></v>" not in text
+        and b"<v/>" not in text
+    )
+    if not written_our_way:
+        tally.plain = False
+        _general(text, tally)
+        return
+    tally.rows += row_tags
+    tally.cells += opened
+    tally.referenced += opened
+    if row_refs:
+        tally.last_row = max(tally.last_row, max(map(int, row_refs)))
+    tally.valued_refs(refs)
+    return len(refs)
+
+
+def _general(text: bytes, tally: _Tally) -> None:
+    """Count a chunk written any way: namespace prefixes, attributes in any order."""
+    tally.rows += len(_ROW_TAG.findall(text))
+    tally.cells += len(_CELL_TAG.findall(text))
+    tally.referenced += len(_ANY_CELL_REF.findall(text))
+    for number in _ROW_REF.findall(text):
+        tally.last_row = max(tally.last_row, int(number))
+    tally.cell_refs(_CELL_REF.findall(text))
 
 
 def _plain(text: bytes, odd_styles: frozenset[int]) -> bool:
     """True when no cell in `text` may read differently in bulk than cell by cell."""
-    if _ODD_TYPE.search(text) or _LONG_VALUE.search(text):
+    if any(t in text for t in (b't="b"', b't="d"', b't="e"')) or _LONG_VALUE.search(text):
         return False
     if odd_styles and not odd_styles.isdisjoint(map(int, set(_STYLE_REF.findall(text)))):
         return False

@@ -155,9 +155,9 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
     if chosen is not None and odd_styles is not None:
         part = next((p for p in parts if p.name == names[chosen]), None)
         extent = extents.get(part.path) if part else None
-        if extent is not None and extent.plain and extent.first and extent.last:
-            table = bulk.read(data, names[chosen], extent.first, extent.last)
-        elif extent is not None and extent.plain and extent.first is None and sheet is None:
+        if extent is not None and extent.plain and extent.last:
+            table = bulk.read(data, names[chosen], extent.last)
+        elif extent is not None and extent.plain and extent.last is None and sheet is None:
             return Sheet(pd.DataFrame(), None)  # the only sheet holds no cell
     if table is None:
         opened: dict[int, CalamineSheet | None] = {}  # each sheet is parsed once
