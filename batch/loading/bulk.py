@@ -40,7 +40,7 @@ def read(data: bytes, name: str, last: tuple[int, int]) -> pd.DataFrame | None:
     texts = [pc.fill_null(c.cast(pa.string()), "") for c in batch.columns]
     columns = [blank] * (first[1] - 1) + texts
     names = [str(i) for i in range(len(columns))]
-    table = pa.Table.from_arrays(columns, names=names).to_pandas()
+    table: pd.DataFrame = pa.Table.from_arrays(columns, names=names).to_pandas()
     table.columns = pd.RangeIndex(len(columns))
     table.index = pd.RangeIndex(first[0], last[0] + 1)
     return table

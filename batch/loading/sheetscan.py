@@ -153,7 +153,6 @@ def _fast(text: bytes, tally: _Tally) -> None:
     if row_refs:
         tally.last_row = max(tally.last_row, max(map(int, row_refs)))
     tally.valued_refs(refs)
-    return len(refs)
 
 
 def _general(text: bytes, tally: _Tally) -> None:

@@ -159,7 +159,7 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
             table = bulk.read(data, names[chosen], extent.last)
         elif extent is not None and extent.plain and extent.last is None and sheet is None:
             return Sheet(pd.DataFrame(), None)  # the only sheet holds no cell
-    if table is None:
+    if table is None or chosen is None:
         opened: dict[int, CalamineSheet | None] = {}  # each sheet is parsed once
         if sheet is None:
             chosen = _choose(workbook, names, visible, active, opened)
