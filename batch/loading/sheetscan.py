@@ -83,14 +83,20 @@ class _Tally:
             self.high_row = max(self.high_row, max(map(int, {n for _, n in refs})))
             self.high_column = max(self.high_column, max(map(_column_number, {c for c, _ in refs})))
 
-    def valued_refs(self, refs: list[tuple[bytes, bytes, bytes]]) -> None:
-        """Take in _FAST_CELL_REF's matches."""
-        self.cell_refs([(c, n) for c, n, _ in refs])
-        valued = [(c, n) for c, n, v in refs if v]
-        if valued:
-            self.valued_row = max(self.valued_row, max(map(int, {n for _, n in valued})))
-            columns = {c for c, _ in valued}
-            self.valued_column = max(self.valued_column, max(map(_column_number, columns)))
+    def valued_refs(self, refs: list[tuple[bytes, bytes, bytes]], all_valued: bool) -> None:
+        """Take in _FAST_CELL_REF's matches; `all_valued` when no content cell lacks a value."""
+        if not refs:
+            return
+        numbers = {n for _, n, _ in refs}
+        letters = {c for c, _, _ in refs}
+        self.high_row = max(self.high_row, max(map(int, numbers)))
+        self.high_column = max(self.high_column, max(map(_column_number, letters)))
+        if not all_valued:
+            numbers = {n for _, n, v in refs if v}
+            letters = {c for c, _, v in refs if v}
+        if numbers:
+            self.valued_row = max(self.valued_row, max(map(int, numbers)))
+            self.valued_column = max(self.valued_column, max(map(_column_number, letters)))
 
 
 def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[int]) -> Extent:
@@ -152,7 +158,8 @@ def _fast(text: bytes, tally: _Tally) -> None:
     tally.referenced += opened
     if row_refs:
         tally.last_row = max(tally.last_row, max(map(int, row_refs)))
-    tally.valued_refs(refs)
+    # An empty content cell (<c ...></c>) or one whose formula comes first: not all valued.
+    tally.valued_refs(refs, b"></c>" not in text and b"><f" not in text)
 
 
 def _general(text: bytes, tally: _Tally) -> None:
