@@ -30,7 +30,7 @@ _FAST_ROW_REF: Final = re.compile(rb'<row r="(\d{1,9})"')
 # empty to calamine, so a sheet whose farthest content cells all have one ends where ours does.
 _FAST_CELL_REF: Final = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>(<[vi])?')
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
-_STYLE_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\bs="(\d{1,9})"')
+_STYLE_REF: Final = re.compile(rb'<c\s[^>]*?\bs="(\d{1,9})"')
 # Number formats whose numbers read the same as plain ones: General, 0, 0.00, #,##0, #,##0.00,
 # 0%, 0.00% and text (@). Any other (dates, times, fractions, custom codes) may not.
 PLAIN_FORMATS: Final = frozenset({0, 1, 2, 3, 4, 9, 10, 49})
