@@ -209,13 +209,15 @@ class Result:
     load: float = 0.0  # 1-minute load average when the point started
     extra: dict[str, Any] = field(default_factory=dict)  # stage-specific figures, last run
     error: str = ""
-    reference_walls: list[float] = field(default_factory=list)  # see ratio_of
+    reference_cpus: list[float] = field(default_factory=list)  # see ratio_of
 
     def ratio(self) -> float | None:
-        """Median wall time / the reference's median wall time, measured in the same run."""
-        if not self.walls or not self.reference_walls:
+        """Median CPU seconds / the reference's, measured in the same run. CPU, not wall: on a
+        shared machine the wall time is mostly the wait for a core, which neither side controls
+        (on an idle one they are within a few percent)."""
+        if not self.cpus or not self.reference_cpus or not min(self.reference_cpus):
             return None
-        return statistics.median(self.walls) / statistics.median(self.reference_walls)
+        return statistics.median(self.cpus) / statistics.median(self.reference_cpus)
 
     def figures(self) -> dict[str, float]:
         """The medians and the stage's own figures, by name."""
@@ -238,7 +240,7 @@ class Result:
             "load": round(self.load, 2),
             "extra": self.extra,
             "error": self.error,
-            "reference_walls": [round(w, 4) for w in self.reference_walls],
+            "reference_cpus": [round(w, 4) for w in self.reference_cpus],
             "ratio": ratio_verdict(self)[0],
             "targets": [
                 {
@@ -792,15 +794,15 @@ def run_command(point: Point, out: Path) -> dict[str, Any]:
 
 
 def run_reference(reference: Ratio, point: Point, out: Path) -> float:
-    """One run of a point's reference; its wall seconds."""
+    """One run of a point's reference; its CPU seconds."""
     if reference.reference != "bare-process":
         fmt = "csv" if point.stage == "report" else point.fmt
-        return float(run_worker(reference.reference, out, point.size, fmt)["wall_s"])
+        return float(run_worker(reference.reference, out, point.size, fmt)["cpu_s"])
     file = input_path(out, point.size, point.fmt)
     done = run_process([sys.executable, "-c", BARE_XLSX_PROCESS, str(file)], out)
     if done.code != 0:
         raise RuntimeError(f"the bare read exited {done.code}")
-    return done.wall_s
+    return done.cpu_s
 
 
 def read_floor_s(out: Path, size: int, file: Path) -> float:
@@ -845,7 +847,7 @@ def measure(point: Point, out: Path, log: Callable[[str], None]) -> Result:
         reference = ratio_of(point)
         if reference is not None:  # right after each run: both meet the same load
             try:
-                result.reference_walls.append(run_reference(reference, point, out))
+                result.reference_cpus.append(run_reference(reference, point, out))
             except (RuntimeError, OSError, ValueError) as error:
                 result.error = str(error)
                 log(f"  {point.key} reference: {error}")
