@@ -4,6 +4,11 @@ The sheet is the one named by `--sheet`; else the active (selected) sheet when i
 header; else the only sheet that has one. Several candidates and none active refuse the file,
 naming them. An Excel table's Totals row is not data. Guards on the zip, the shared strings and
 each sheet's extent run before anything is unpacked.
+
+A sheet known without reading cells (`--sheet`, or the only visible one) whose cells are all
+texts and plain numbers is read in bulk (bulk.py: no Python object per cell); any other sheet,
+or a choice among several, cell by cell with python-calamine and cell_text. Both give the same
+table.
 """
 
 from __future__ import annotations
