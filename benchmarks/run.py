@@ -134,6 +134,70 @@ TARGETS: Final[dict[str, tuple[Target, ...]]] = {
 }
 
 
+@dataclass(frozen=True)
+class Ratio:
+    """A stage timed against its limit in the same run: the least a library needs for it."""
+
+    reference: str  # a worker stage ("bare-xlsx", "bare-csv", "bare-report") or "bare-process"
+    label: str
+    limit: float | None  # the most the ratio may be; None: printed, not judged
+
+
+# The code of a process that only reads the sheet with python-calamine into Python lists.
+BARE_XLSX_PROCESS: Final = (
+    "import sys; from python_calamine import CalamineWorkbook; "
+    "CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).to_python()"
+)
+
+
+def ratio_of(point: Point) -> Ratio | None:
+    """What `point` is measured against in the same run, if anything (apply, account read and
+    batch plan are measured against their rate-limit floor instead: see floor_ratio)."""
+    if point.stage == "load" and point.fmt == "xlsx":
+        return Ratio("bare-xlsx", "python-calamine to_python", 1.0)
+    if point.stage == "load" and point.fmt == "csv":
+        return Ratio("bare-csv", "pyarrow.csv.read_csv", None)
+    if point.stage == "validate" and point.fmt == "xlsx":
+        limit = 2.5 if point.size == 100_000 else None
+        return Ratio("bare-process", "a process reading it with python-calamine", limit)
+    if point.stage == "report":
+        return Ratio("bare-report", "xlsxwriter constant_memory, same rows", None)
+    return None
+
+
+FLOOR_LIMITS: Final = {"read": 1.10, "apply": 1 / 0.9}  # x floor; batch plan: printed only
+
+
+def floor_ratio(result: Result) -> float | None:
+    """Wall time / the least time the rate limits allow, for the stages bound by them."""
+    f = result.figures()
+    if result.point.stage == "apply" and f.get("type_ratio") and f.get("addons_ratio"):
+        return 1 / min(f["type_ratio"], f["addons_ratio"])
+    if result.point.stage in ("read", "plan-cli") and f.get("floor_s") and "wall_s" in f:
+        return f.get("floor_ratio", f["wall_s"] / f["floor_s"])
+    return None
+
+
+def ratio_verdict(result: Result) -> tuple[str, bool | None]:
+    """The ratio column's text and whether it is within its limit (None: no limit)."""
+    ratio = result.ratio()
+    if ratio is not None:
+        judged = ratio_of(result.point)
+        assert judged is not None
+        limit = judged.limit
+        text = f"{ratio:.2f} x {judged.label}"
+    else:
+        ratio = floor_ratio(result)
+        if ratio is None:
+            return "", None
+        limit = FLOOR_LIMITS.get(result.point.stage)
+        text = f"{ratio:.2f} x floor"
+    if limit is None:
+        return text, None
+    ok = ratio <= limit
+    return f"{text} (<= {limit:.2f}: {'met' if ok else 'FAILED'})", ok
+
+
 @dataclass
 class Result:
     """What the runs of one point measured."""
@@ -145,6 +209,15 @@ class Result:
     load: float = 0.0  # 1-minute load average when the point started
     extra: dict[str, Any] = field(default_factory=dict)  # stage-specific figures, last run
     error: str = ""
+    reference_cpus: list[float] = field(default_factory=list)  # see ratio_of
+
+    def ratio(self) -> float | None:
+        """Median CPU seconds / the reference's, measured in the same run. CPU, not wall: on a
+        shared machine the wall time is mostly the wait for a core, which neither side controls
+        (on an idle one they are within a few percent)."""
+        if not self.cpus or not self.reference_cpus or not min(self.reference_cpus):
+            return None
+        return statistics.median(self.cpus) / statistics.median(self.reference_cpus)
 
     def figures(self) -> dict[str, float]:
         """The medians and the stage's own figures, by name."""
@@ -167,6 +240,8 @@ class Result:
             "load": round(self.load, 2),
             "extra": self.extra,
             "error": self.error,
+            "reference_cpus": [round(w, 4) for w in self.reference_cpus],
+            "ratio": ratio_verdict(self)[0],
             "targets": [
                 {
                     "label": t.label,
@@ -373,6 +448,45 @@ def worker_load(out: Path, size: int, fmt: str) -> dict[str, Any]:
 
     loaded, timing = _measured(lambda: load(input_path(out, size, fmt)))
     return {**timing, "requests": len(loaded.requests)}
+
+
+def worker_bare(out: Path, size: int, fmt: str, kind: str) -> dict[str, Any]:
+    """Time the reference of a stage: what the reader or writer library alone needs."""
+    path = input_path(out, size, fmt)
+    if kind == "bare-xlsx":
+        from python_calamine import CalamineWorkbook
+
+        _, timing = _measured(
+            lambda: CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        )
+        return timing
+    if kind == "bare-csv":
+        import pyarrow.csv
+
+        _, timing = _measured(lambda: pyarrow.csv.read_csv(path))
+        return timing
+    import xlsxwriter
+
+    _, _, results = _unpickle(out, size)
+    target = out / "work" / f"bare-report-{size}.xlsx"
+
+    def write() -> None:
+        book = xlsxwriter.Workbook(str(target), {"constant_memory": True})
+        sheet = book.add_worksheet("Results")
+        sheet.write_row(0, 0, [str(c) for c in results.columns])
+        for row, values in enumerate(results.itertuples(index=False), 1):
+            sheet.write_row(row, 0, ["" if pd_isna(v) else v for v in values])
+        book.close()
+
+    _, timing = _measured(write)
+    return timing
+
+
+def pd_isna(value: Any) -> bool:
+    """A missing cell (None, NaN, NA, NaT), which xlsxwriter cannot write."""
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
 
 
 def worker_rules(out: Path, size: int) -> dict[str, Any]:
@@ -589,6 +703,8 @@ def worker_main(stage: str, out: Path, size: int, fmt: str) -> None:
         figures = worker_read(out, size)
     elif stage == "apply":
         figures = worker_apply(out, size // 2, fmt)
+    elif stage.startswith("bare-"):
+        figures = worker_bare(out, size, fmt, stage)
     else:
         raise SystemExit(f"unknown worker stage {stage}")
     figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / MB
@@ -677,6 +793,18 @@ def run_command(point: Point, out: Path) -> dict[str, Any]:
             **({"floor_s": floor} if floor is not None else {})}  # fmt: skip
 
 
+def run_reference(reference: Ratio, point: Point, out: Path) -> float:
+    """One run of a point's reference; its CPU seconds."""
+    if reference.reference != "bare-process":
+        fmt = "csv" if point.stage == "report" else point.fmt
+        return float(run_worker(reference.reference, out, point.size, fmt)["cpu_s"])
+    file = input_path(out, point.size, point.fmt)
+    done = run_process([sys.executable, "-c", BARE_XLSX_PROCESS, str(file)], out)
+    if done.code != 0:
+        raise RuntimeError(f"the bare read exited {done.code}")
+    return done.cpu_s
+
+
 def read_floor_s(out: Path, size: int, file: Path) -> float:
     """The least time Zoom's Medium limit allows to read the account for a plan of `file`.
 
@@ -716,6 +844,14 @@ def measure(point: Point, out: Path, log: Callable[[str], None]) -> Result:
         result.cpus.append(figures.pop("cpu_s"))
         result.peaks_mb.append(figures.pop("peak_mb"))
         result.extra = figures
+        reference = ratio_of(point)
+        if reference is not None:  # right after each run: both meet the same load
+            try:
+                result.reference_cpus.append(run_reference(reference, point, out))
+            except (RuntimeError, OSError, ValueError) as error:
+                result.error = str(error)
+                log(f"  {point.key} reference: {error}")
+                break
         took = time.perf_counter() - started
         spent += took
         log(f"  {point.key} run {n + 1}: {result.walls[-1]:.2f} s, {result.peaks_mb[-1]:.0f} MB")
@@ -793,7 +929,8 @@ def _size_text(point: Point) -> str:
 def table(results: Sequence[Result]) -> str:
     """The markdown table of a run: one line per point."""
     header = ("stage", "size", "format", "runs", "median s", "CPU s", "peak MB", "load",
-              "ops/s type / add-ons", "of ceiling", "req/user", "429s", "target", "")  # fmt: skip
+              "ops/s type / add-ons", "of ceiling", "req/user", "429s", "target", "",
+              "ratio to its limit")  # fmt: skip
     lines = [header, tuple("---" for _ in header)]
     for r in results:
         f = r.figures()
@@ -804,8 +941,6 @@ def table(results: Sequence[Result]) -> str:
         met = "; ".join("met" if ok else "NOT met" if ok is False else "?" for _, ok in verdicts)
         if r.point.stage in ("read", "plan-cli") and "floor_s" in f:
             target = (target + "; " if target else "") + f"floor {f['floor_s']:.2f} s"
-            ratio = f.get("floor_ratio", f.get("wall_s", 0) / f["floor_s"])
-            met = (met + "; " if met else "") + f"{ratio:.2f} x floor"
         lines.append((
             STAGES[r.point.stage],
             _size_text(r.point),
@@ -821,6 +956,7 @@ def table(results: Sequence[Result]) -> str:
             str(int(f["rate_limited"])) if "rate_limited" in f else "",
             target,
             met if r.walls else r.error[:60],
+            ratio_verdict(r)[0],
         ))  # fmt: skip
     return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
 
@@ -926,7 +1062,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{was['load_at_start'][0]}): ratio now / baseline, > 1 is worse"
         )
         print(compare(latest, baseline))
-    return 1 if any(r.error for r in results) else 0
+    failed = [r for r in results if ratio_verdict(r)[1] is False]
+    for r in failed:
+        print(f"FAILED: {r.point.key}: {ratio_verdict(r)[0]}", file=sys.stderr)
+    return 1 if failed or any(r.error for r in results) else 0
 
 
 def prepare(todo: Sequence[Point], out: Path, log: Callable[[str], None]) -> float:

@@ -4,10 +4,16 @@ The sheet is the one named by `--sheet`; else the active (selected) sheet when i
 header; else the only sheet that has one. Several candidates and none active refuse the file,
 naming them. An Excel table's Totals row is not data. Guards on the zip, the shared strings and
 each sheet's extent run before anything is unpacked.
+
+A sheet known without reading cells (`--sheet`, or the only visible one) whose cells are all
+texts and plain numbers is read in bulk (bulk.py: no Python object per cell); any other sheet,
+or a choice among several, cell by cell with python-calamine and cell_text. Both give the same
+table.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import posixpath
 import re
@@ -21,7 +27,9 @@ from typing import Final
 import pandas as pd
 from python_calamine import CalamineSheet, CalamineWorkbook, SheetVisibleEnum
 
+from batch.loading import bulk
 from batch.loading.headers import HEADER_SEARCH_ROWS, field_of, is_recognisable
+from batch.loading.sheetscan import Extent, scan, styled_formats
 from batch.settings import Limits
 
 _WORKBOOK_PART: Final = "xl/workbook.xml"
@@ -40,12 +48,7 @@ _STRING_TAG: Final = re.compile(rb"<(?:\w+:)?si[\s>/]")
 _TAG: Final = re.compile(r"<(?:\w+:)?(sheet|Relationship|table|workbookView)\b([^>]*)>")
 _ATTR: Final = re.compile(r'(?:\w+:)?(\w+)="([^"]*)"')
 _CHUNK: Final = 1 << 20
-_ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b")
-_ROW_REF: Final = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
-_CELL_TAG: Final = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_ANY_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="')
-# A cell with a reference and content (a self-closing cell holds only a style: calamine skips it).
-_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>')
+_STYLES_PART: Final = "xl/styles.xml"
 
 Cell = int | float | str | bool | time | date | datetime | timedelta
 
@@ -77,6 +80,7 @@ class _SheetPart:
 
     name: str
     visible: bool
+    path: str  # the part inside the zip, "" when its relationship is missing
     totals: tuple[tuple[str, int, int], ...]  # (table name, first row, last row) of Totals rows
 
 
@@ -139,25 +143,39 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
                 raise NotAWorkbook
             _check_unpacked_size(archive)
             _check_shared_strings(archive, limits)
-            for info in archive.infolist():
-                if info.filename.endswith(".xml"):
-                    _check_sheet_extent(archive, info, limits)
+            odd_styles = _odd_styles(archive)
+            extents = {
+                info.filename: _check_sheet_extent(archive, info, limits, odd_styles or frozenset())
+                for info in archive.infolist()
+                if info.filename.endswith(".xml")
+            }
             parts, active = _workbook_parts(archive)
     except (zipfile.BadZipFile, zlib.error, EOFError) as error:
         raise NotAWorkbook from error
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = [m.name for m in workbook.sheets_metadata]
     visible = [m.visible == SheetVisibleEnum.Visible for m in workbook.sheets_metadata]
-    opened: dict[int, CalamineSheet | None] = {}  # each sheet is parsed once
-    chosen = _choose(workbook, names, visible, active, sheet, opened)
-    if chosen is None:
-        return Sheet(pd.DataFrame(), None)
-    found = opened.pop(chosen, None) if chosen in opened else _open(workbook, names[chosen])
-    opened.clear()
-    rows = _rows(found)
-    del found
-    table = _to_table(rows)
-    del rows
+    chosen = _named(names, sheet) if sheet is not None else _only(visible)
+    table = None
+    if chosen is not None and odd_styles is not None:
+        part = next((p for p in parts if p.name == names[chosen]), None)
+        extent = extents.get(part.path) if part else None
+        if extent is not None and extent.plain and extent.last:
+            table = bulk.read(data, names[chosen], extent.last)
+        elif extent is not None and extent.plain and extent.last is None and sheet is None:
+            return Sheet(pd.DataFrame(), None)  # the only sheet holds no cell
+    if table is None or chosen is None:
+        opened: dict[int, CalamineSheet | None] = {}  # each sheet is parsed once
+        if sheet is None:
+            chosen = _choose(workbook, names, visible, active, opened)
+        if chosen is None:
+            return Sheet(pd.DataFrame(), None)
+        found = opened.pop(chosen, None) if chosen in opened else _open(workbook, names[chosen])
+        opened.clear()
+        rows = _rows(found)
+        del found
+        table = _to_table(rows)
+        del rows
     part = next((p for p in parts if p.name == names[chosen]), None)
     notes = []
     for table_name, first, last in part.totals if part else ():
@@ -188,21 +206,29 @@ def _head(sheet: CalamineSheet | None) -> list[list[str]]:
     return _text_rows(sheet.iter_rows()) if sheet is not None else []
 
 
+def _named(names: list[str], wanted: str) -> int:
+    """The position of the sheet `--sheet` names (any case)."""
+    folded = [n.casefold() for n in names]
+    if wanted.strip().casefold() not in folded:
+        listed = ", ".join(f"'{n}'" for n in names)
+        raise SheetChoice(f"has no sheet '{wanted}': its sheets are {listed}")
+    return folded.index(wanted.strip().casefold())
+
+
+def _only(visible: list[bool]) -> int | None:
+    """The only visible sheet, the one read_table would choose without reading a cell."""
+    shown = [i for i, v in enumerate(visible) if v]
+    return shown[0] if len(shown) == 1 else None
+
+
 def _choose(
     workbook: CalamineWorkbook,
     names: list[str],
     visible: list[bool],
     active: int,
-    wanted: str | None,
     opened: dict[int, CalamineSheet | None],
 ) -> int | None:
     """The position of the sheet to read (see read_table), or None for an empty workbook."""
-    if wanted is not None:
-        folded = [n.casefold() for n in names]
-        if wanted.strip().casefold() not in folded:
-            listed = ", ".join(f"'{n}'" for n in names)
-            raise SheetChoice(f"has no sheet '{wanted}': its sheets are {listed}")
-        return folded.index(wanted.strip().casefold())
     for i, name in enumerate(names):
         if visible[i]:
             opened[i] = _open(workbook, name)
@@ -237,7 +263,7 @@ def _workbook_parts(archive: zipfile.ZipFile) -> tuple[list[_SheetPart], int]:
             active = int(attrs["activeTab"]) if attrs["activeTab"].isdigit() else 0
         elif tag == "sheet":
             visible = attrs.get("state", "visible") == "visible"
-            sheets.append((attrs.get("name", ""), visible, attrs.get("id", "")))
+            sheets.append((html.unescape(attrs.get("name", "")), visible, attrs.get("id", "")))
     targets = _relationships(archive, _WORKBOOK_PART)
     parts = []
     for name, visible, rel in sheets:
@@ -255,7 +281,7 @@ def _workbook_parts(archive: zipfile.ZipFile) -> tuple[list[_SheetPart], int]:
                 last = int(end.group(1))
                 table_name = attrs.get("displayName") or attrs.get("name") or "?"
                 totals.append((table_name, last - int(count) + 1, last))
-        parts.append(_SheetPart(name, visible, tuple(totals)))
+        parts.append(_SheetPart(name, visible, sheet_part, tuple(totals)))
     # activeTab counts every sheet in workbook.xml's order, which calamine keeps
     return parts, active
 
@@ -337,33 +363,13 @@ def _check_unpacked_size(archive: zipfile.ZipFile) -> None:
             )
 
 
-def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> None:
-    """Refuse a sheet whose grid from A1 to its farthest cell is too big to hold.
-
-    Streams the part (zipfile stops at the declared size and checks the CRC, so a part that
-    lies about its size fails as damaged) and reads the rows' and cells' references.
-    """
-    last_row = last_column = rows = cells = referenced = 0
-    rest = b""
-    with archive.open(info) as part:
-        while True:
-            chunk = part.read(_CHUNK)
-            text = rest + chunk
-            # Read up to the last complete tag; the remainder goes in front of the next chunk.
-            cut = text.rfind(b">") + 1 if chunk else len(text)
-            text, rest = text[:cut], text[cut:]
-            rows += len(_ROW_TAG.findall(text))
-            cells += len(_CELL_TAG.findall(text))
-            referenced += len(_ANY_CELL_REF.findall(text))
-            for number in _ROW_REF.findall(text):
-                last_row = max(last_row, int(number))
-            for letters, number in _CELL_REF.findall(text):
-                last_row = max(last_row, int(number))
-                last_column = max(last_column, _column_number(letters))
-            if not chunk:
-                break
-    # Cells without a reference take the next column: at most one per such cell.
-    height, width = max(last_row, rows), last_column + max(cells - referenced, 0)
+def _check_sheet_extent(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, odd_styles: frozenset[int]
+) -> Extent:
+    """Refuse a sheet whose grid from A1 to its farthest cell is too big to hold; else what
+    the pass found (see sheetscan)."""
+    extent = scan(archive, info, odd_styles)
+    height, width, cells = extent.height, extent.width, extent.cells
     grid = GRID_PER_CELL * limits.max_cells
     if cells > limits.max_cells:
         raise TooLarge(
@@ -376,13 +382,18 @@ def _check_sheet_extent(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits:
             f"the most is {grid:,}, {GRID_PER_CELL} times max_cells): delete the stray cells "
             "far below or right of the data, or save the sheet as CSV"
         )
+    return extent
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
+def _odd_styles(archive: zipfile.ZipFile) -> frozenset[int] | None:
+    """The styles whose numbers may not read as plain numbers; None when styles.xml cannot be
+    read (then no sheet is read in bulk)."""
+    try:
+        info = archive.getinfo(_STYLES_PART)
+    except KeyError:
+        return frozenset()
+    xml = _small_part(archive, _STYLES_PART)
+    return styled_formats(xml) if xml or not info.file_size else None
 
 
 def _to_table(rows: list[list[Cell]]) -> pd.DataFrame:

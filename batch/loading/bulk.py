@@ -1,0 +1,46 @@
+"""A sheet read in bulk: fastexcel parses it (calamine, in Rust) straight into Arrow columns of
+text, with no Python object per cell. Only for sheets whose cells read the same this way as
+cell by cell (sheetscan.Extent.plain); the caller reads any other sheet cell by cell.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import fastexcel
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+log = logging.getLogger(__name__)
+
+
+def read(data: bytes, name: str, last: tuple[int, int]) -> pd.DataFrame | None:
+    """Sheet `name` as text columns 0..n-1 from column A (empty cells ""), indexed by the
+    sheet's row numbers; None when the reader fails, so the caller reads it cell by cell.
+
+    The reader's grid runs from the first to the last cell with a value; `last` (row, column;
+    1-based), found by the scan, places it on the sheet.
+    """
+    try:
+        batch = fastexcel.read_excel(data).load_sheet(
+            name, header_row=None, dtypes="string", eager=True
+        )
+    except Exception:  # a chart sheet, a damaged part: the cell-by-cell reader says why
+        log.debug("bulk read of sheet %r failed", name, exc_info=True)
+        return None
+    if not isinstance(batch, pa.RecordBatch):
+        return None
+    height, width = batch.shape
+    first = (last[0] - height + 1, last[1] - width + 1)
+    if min(first) < 1 or not height:
+        log.debug("bulk read of %r: grid %s does not end at %s", name, batch.shape, last)
+        return None
+    blank = pa.array([""] * height, pa.string()) if first[1] > 1 else None
+    texts = [pc.fill_null(c.cast(pa.string()), "") for c in batch.columns]
+    columns = [blank] * (first[1] - 1) + texts
+    names = [str(i) for i in range(len(columns))]
+    table: pd.DataFrame = pa.Table.from_arrays(columns, names=names).to_pandas()
+    table.columns = pd.RangeIndex(len(columns))
+    table.index = pd.RangeIndex(first[0], last[0] + 1)
+    return table
