@@ -161,3 +161,14 @@ def test_a_refused_read_stops_the_read_and_leaves_no_read_running(
         read(Sandbox.from_dict(data), lambda users: list(users), per_user=True,
              refuse_settings=True)  # fmt: skip
     assert not [w for w in recwarn if "never" in str(w.message)]
+
+
+def test_a_failing_choice_is_raised_to_the_caller() -> None:
+    """A choice that fails on a page is not swallowed by the event loop: the read raises it."""
+    data = account(many_users(900), hosts=900, limits=FAST_MEDIUM)
+
+    def broken(users: Mapping[str, AccountUser]) -> list[str]:
+        raise ValueError("the choice broke")
+
+    with pytest.raises(ValueError, match="the choice broke"):
+        read(Sandbox.from_dict(data), broken, per_user=True)

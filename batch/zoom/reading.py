@@ -19,6 +19,7 @@ are listed, so pages and settings reads share the Medium pace and the read takes
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
@@ -150,7 +151,13 @@ class AccountRead:
         if not self._waiting or now < self._next_choice:
             return
         batch, self._waiting = self._waiting, {}
-        chosen = _readable(batch, self._choose(batch))
+        try:
+            chosen = _readable(batch, self._choose(batch))
+        except Exception:
+            # Raised here, in a loop callback, it would only be logged: `settle` asks again
+            # about every user and raises it where the caller sees it.
+            self._next_choice = math.inf
+            return
         spent = time.monotonic() - now
         self._next_choice = now + CHOOSE_COST_FACTOR * spent
         for email in chosen:
