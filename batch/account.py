@@ -130,29 +130,40 @@ async def read_account(
     full_account: bool = False,
     stage: str = "Reading the account",
 ) -> AccountSnapshot:
-    """The account: users and seats, then the add-ons of `addons_for(users)` (with
-    `full_account`, of every Licensed and On-prem user) behind a progress bar that says how
-    long that read takes at the account's rate limit. On-prem availability per `zoom.onprem`.
+    """The account: users and seats, and the add-ons of `addons_for(users)` (with
+    `full_account`, of every Licensed and On-prem user). On-prem availability per `zoom.onprem`.
+
+    `addons_for` must decide each user on its own (whether a user is in it does not depend on
+    the other users): it is asked page by page while the users are listed, and the add-ons of
+    the users it names are read at once, sharing the Medium pace with the pages still to come.
+    When the listing ends, a progress bar says how long the reads left take at the account's
+    rate limit.
     """
-    with output.stage(stage, total=None) as advance:
-        listed = await client.snapshot(on_read=advance)
-    wanted = set(addons_for(listed.users))
-    if full_account:
-        wanted |= readable_holders(listed.users)
-    wanted &= {e for e, u in listed.users.items() if u.status != "pending"}
-    state = listed
-    if wanted:
+
+    def wanted(users: Mapping[str, AccountUser]) -> set[str]:
+        chosen = set(addons_for(users))
+        return chosen | readable_holders(users) if full_account else chosen
+
+    read = client.account_read(wanted, per_user=True)
+    try:
+        with output.stage(stage, total=None) as advance:
+            await read.list_users(on_read=advance)
+        count, done = read.settle()
+        if not count:
+            return with_onprem(await read.addons(), settings.onprem)
         rate = client.settings_reads_per_s()
-        seconds = read_time_s(len(wanted), rate)
+        seconds = read_time_s(count - done, rate)
         output.event(
-            "reading_addons", users=len(wanted), per_s=round(rate, 1), estimate_s=round(seconds, 1)
+            "reading_addons", users=count, per_s=round(rate, 1), estimate_s=round(seconds, 1)
         )
         name = (
-            f"Reading the add-ons of {len(wanted):,} users "
+            f"Reading the add-ons of {count:,} users "
             f"(about {duration_text(seconds)} at {rate:.0f} a second)"
         )
-        with output.stage(name, total=len(wanted)) as advance:
-            state = await client.read_addons(listed, wanted, on_read=advance)
+        with output.stage(name, total=count) as advance:
+            state = await read.addons(on_read=advance)
+    finally:
+        await read.aclose()
     return with_onprem(state, settings.onprem)
 
 

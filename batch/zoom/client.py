@@ -17,8 +17,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from dataclasses import KW_ONLY, dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import KW_ONLY, dataclass
 from types import TracebackType
 from typing import Any, Final, Literal, Self, TypeVar
 from urllib.parse import quote
@@ -37,6 +36,7 @@ from batch.zoom.errors import (
     is_loopback,
 )
 from batch.zoom.pacing import Category, Pacer, plan_limits
+from batch.zoom.reading import AccountRead
 from batch.zoom.retry import RetryPolicy
 from batch.zoom.sender import ClientStats, Sender
 
@@ -143,20 +143,31 @@ class ZoomClient:
     # -----------------------------------------------------------------------------------------
     # Users
 
-    async def list_users(self, on_read: OnRead | None = None) -> list[AccountUser]:
+    async def list_users(
+        self,
+        on_read: OnRead | None = None,
+        *,
+        on_page: Callable[[list[AccountUser]], None] | None = None,
+    ) -> list[AccountUser]:
         """Every user of the account, of every status, add-ons not read (`addons_known=False`).
 
         The three statuses are read as three paged streams side by side, 300 users a page;
-        `on_read(n)` is called with each page's number of users.
+        `on_read(n)` is called with each page's number of users, `on_page(users)` with each
+        page's users once they are converted (while the next page is on its way).
         """
-        streams = await _all(*(self._list_status(s, on_read) for s in USER_STATUSES))
+        streams = await _all(*(self._list_status(s, on_read, on_page) for s in USER_STATUSES))
         return [user for stream in streams for user in stream]
 
-    async def _list_status(self, status: str, on_read: OnRead | None = None) -> list[AccountUser]:
+    async def _list_status(
+        self,
+        status: str,
+        on_read: OnRead | None = None,
+        on_page: Callable[[list[AccountUser]], None] | None = None,
+    ) -> list[AccountUser]:
         """All users of one status, following next_page_token; restarts if the token expires."""
         loop = asyncio.get_running_loop()
         for restart in range(MAX_LIST_RESTARTS + 1):
-            pages = _Pages(status)
+            pages = _Pages(status, on_page)
             page_token = ""
             try:
                 while True:
@@ -170,8 +181,9 @@ class ZoomClient:
                     page_token = str(body.get("next_page_token") or "")
                     if not page_token:
                         return pages.convert()
-                    # Pages come one after the other: turn this one into AccountUsers while
-                    # the next one is on its way, not before asking for it.
+                    # Pages come one after the other: the next page's request claims its
+                    # pacer slot first, then this one becomes AccountUsers (and `on_page` may
+                    # start reads of its users) while the next one is on its way.
                     loop.call_soon(pages.convert)
             except ZoomApiError as error:
                 expired = error.code == PAGE_TOKEN_CODE and PAGE_TOKEN_TEXT in error.message.lower()
@@ -251,75 +263,53 @@ class ZoomClient:
         self,
         addons_for: Iterable[str] | Callable[[Mapping[str, AccountUser]], Iterable[str]] = (),
         on_read: OnRead | None = None,
+        *,
+        per_user: bool = False,
     ) -> AccountSnapshot:
         """The account now: every user, the seats, and the add-ons of the users asked for.
 
         Add-ons are read (concurrently, paced) only for the emails in `addons_for` that are
         users of the account and not pending; the others keep `addons_known=False`.
         `addons_for` may be a function of the users read (by email), so that one listing
-        serves both to choose whose add-ons to read and for the snapshot. `on_read(n)` tells
-        progress: the users of each page listed, then 1 per user whose add-ons were read.
+        serves both to choose whose add-ons to read and for the snapshot; with `per_user` it
+        decides each user on its own and is asked page by page, so that add-ons are read
+        while the listing goes on (`AccountRead`). `on_read(n)` tells progress: the users of
+        each page listed, then 1 per user whose add-ons were read.
         """
-        read_at = datetime.now(UTC)
-        users_list, seats = await _both(self.list_users(on_read), self.plan_usage())
-        users = {user.email: user for user in users_list}
         if callable(addons_for):
-            addons_for = addons_for(users)
-        listed = AccountSnapshot(
-            account_id=self.account_id,
-            plan=self.config.plan,
-            on_prem_available=any(u.type is UserType.ON_PREM for u in users.values()),
-            users=users,
-            seats=seats,
-            is_sandbox=self.config.is_sandbox,
-            read_at=read_at,
-        )
-        return await self.read_addons(listed, addons_for, on_read)
+            choose = addons_for
+        else:
+            emails = frozenset(addons_for)
 
-    async def read_addons(
-        self,
-        snapshot: AccountSnapshot,
-        emails: Iterable[str],
-        on_read: OnRead | None = None,
-    ) -> AccountSnapshot:
-        """The snapshot with the add-ons of these users read (pending and unknown ones skipped).
+            def choose(users: Mapping[str, AccountUser]) -> Iterable[str]:
+                return emails
 
-        `on_read(1)` is called after each read, for a progress bar.
-        """
-        users = dict(snapshot.users)
-        readable = {email for email, user in users.items() if user.status != "pending"}
-        wanted = sorted({email.strip().lower() for email in emails} & readable)
+            per_user = True  # a fixed list decides each user on its own
+        read = AccountRead(self, choose, per_user=per_user)
+        try:
+            await read.list_users(on_read)
+            return await read.addons(on_read)
+        finally:
+            await read.aclose()
 
-        # At most MAX_CONNECTIONS reads in flight: thousands of tasks let loose at once would
-        # all wait inside the connection pool, whose bookkeeping grows with its queue, and a
-        # client that falls behind its pace would then fall further behind.
-        in_flight = asyncio.Semaphore(MAX_CONNECTIONS)
+    def account_read(
+        self, choose: Callable[[Mapping[str, AccountUser]], Iterable[str]], *, per_user: bool
+    ) -> AccountRead:
+        """A read of the account in steps (list, settle, add-ons), for a progress display."""
+        return AccountRead(self, choose, per_user=per_user)
 
-        async def read(user: AccountUser) -> dict[Kind, int | None] | None:
-            async with in_flight:
-                held = await self._addons_or_none(user)
-            if on_read is not None:
-                on_read(1)
-            return held
-
-        held = await _all(*(read(users[e]) for e in wanted))
-        for email, addons in zip(wanted, held, strict=True):
-            if addons is not None:
-                users[email] = replace(
-                    users[email],
-                    large_meeting=addons[Kind.LARGE_MEETING],
-                    webinar=addons[Kind.WEBINAR],
-                    zoom_events=addons[Kind.ZOOM_EVENTS],
-                    addons_known=True,
-                )
-        return replace(snapshot, users=users)
+    @property
+    def max_reads_in_flight(self) -> int:
+        """At most this many add-on reads in flight: thousands of tasks let loose at once would
+        all wait inside the connection pool, whose bookkeeping grows with its queue."""
+        return MAX_CONNECTIONS
 
     def settings_reads_per_s(self) -> float:
         """How many add-on (settings) reads a second the client starts: Medium, as paced now."""
         pacer = self._pacers[Category.MEDIUM]
         return pacer.limit * pacer.share
 
-    async def _addons_or_none(self, user: AccountUser) -> dict[Kind, int | None] | None:
+    async def addons_or_none(self, user: AccountUser) -> dict[Kind, int | None] | None:
         """A user's add-ons, or None when Zoom refuses to tell (the user vanished meanwhile)."""
         try:
             return await self.get_addons(user.id or user.email)
@@ -378,19 +368,6 @@ async def _all(*jobs: Coroutine[Any, Any, A]) -> list[A]:
         raise
 
 
-async def _both(first: Coroutine[Any, Any, A], second: Coroutine[Any, Any, B]) -> tuple[A, B]:
-    """Two differently typed jobs side by side, as `_all`."""
-    one = asyncio.ensure_future(first)
-    two = asyncio.ensure_future(second)
-    try:
-        return await one, await two
-    except BaseException:
-        for task in (one, two):
-            task.cancel()
-        await asyncio.gather(one, two, return_exceptions=True)
-        raise
-
-
 # ---------------------------------------------------------------------------------------------
 # Reading Zoom's JSON
 
@@ -398,8 +375,11 @@ async def _both(first: Coroutine[Any, Any, A], second: Coroutine[Any, Any, B]) -
 class _Pages:
     """The raw pages of one user stream, converted to AccountUsers in arrival order."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(
+        self, status: str, on_page: Callable[[list[AccountUser]], None] | None = None
+    ) -> None:
         self.status = status
+        self.on_page = on_page
         self.raw: list[list[dict[str, Any]]] = []
         self.users: list[AccountUser] = []
         self._done = 0
@@ -407,9 +387,12 @@ class _Pages:
     def convert(self) -> list[AccountUser]:
         """Convert the pages not converted yet; returns every user so far."""
         while self._done < len(self.raw):
-            self.users.extend(_user(item, self.status) for item in self.raw[self._done])
+            page = [_user(item, self.status) for item in self.raw[self._done]]
+            self.users.extend(page)
             self.raw[self._done] = []
             self._done += 1
+            if self.on_page is not None:
+                self.on_page(page)
         return self.users
 
 
