@@ -219,10 +219,10 @@ def test_refusals_fail_one_item(action: str, status: int, code: int, text: str) 
 @pytest.mark.parametrize("how", HOW, ids=HOW)
 def test_faults_apply_every_change_exactly_once(how: str) -> None:
     """With 10% 5xx, 2% dropped connections and a short token life, each change lands once."""
-    count = 300  # 600 writes at 200 a second: at least 3 s, so tokens expire on the way
+    count = 600  # 1,200 writes at 200 a second: at least 6 s, so 3 s tokens expire on the way
     users = [user(f"u{i:03d}@example.com", "Basic") for i in range(count)]
     plans = {"webinar": {"500": count}}
-    faults = Faults(error_rate=0.1, drop_rate=0.02, token_ttl_s=1.5, seed=1)
+    faults = Faults(error_rate=0.1, drop_rate=0.02, token_ttl_s=3.0, seed=1)
     sandbox = Sandbox.from_dict(
         account(users, hosts=count, plans=plans, limits={"light": 200, "medium": 200}),
         faults=faults,
