@@ -5,6 +5,7 @@
     ws.run_process("apply", FILE, ...) -> Run   the same as a real `batch` process
     ws.start("inbox", DIR, ...) -> Popen     a process left running (concurrency, SIGKILL)
     with ws.serve(faults) as served: ...     the account JSON served over loopback HTTP
+    mail_server -> (Mailbox, port)           an SMTP server (tests/mailserver.py) keeping mails
     ws.results(report) -> [(row, license, action, outcome, code)]   the Results sheet
     ws.holdings() / ws.expected(*samples)    users' type and add-ons, found and predicted
 
@@ -44,6 +45,7 @@ from click.testing import CliRunner
 from batch import scrub
 from batch.cli.main import main
 from batch.sandbox import DEMO_ACCOUNT, Faults, Sandbox, serve
+from tests.mailserver import Mailbox, smtp_server
 
 SAMPLES: Final = DEMO_ACCOUNT.parent
 BATCH: Final = Path(sys.executable).parent / "batch"
@@ -345,4 +347,11 @@ def ws(tmp_path: Path) -> Workspace:
 def served(ws: Workspace) -> Iterator[Served]:
     """The workspace's account served over loopback HTTP (no faults)."""
     with ws.serve() as running:
+        yield running
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on 127.0.0.1 accepting every message and login: its mailbox and port."""
+    with smtp_server() as running:
         yield running
