@@ -270,8 +270,14 @@ class Workspace:
         env.update(extra or {})
         return env
 
-    def run(self, *args: str | Path, env: Mapping[str, str] | None = None) -> Run:
-        """Run `batch ARGS` to its end in this process: cwd, env, no terminal, as a process."""
+    def run(
+        self, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 0
+    ) -> Run:
+        """Run `batch ARGS` to its end in this process: cwd, env, no terminal, as a process.
+
+        `timeout` is accepted for callers written for a process; a run in this process has none.
+        """
+        del timeout
         return run_inprocess(self.root, *args, env=env)
 
     def run_process(
