@@ -278,7 +278,10 @@ class Workspace:
         `timeout` is accepted for callers written for a process; a run in this process has none.
         """
         del timeout
-        return run_inprocess(self.root, *args, env=env)
+        done = run_inprocess(self.root, *args, env=env)
+        if wants_json_logs(args):
+            assert_json_lines(done.stderr)
+        return done
 
     def run_process(
         self, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 0
