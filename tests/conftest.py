@@ -1,11 +1,19 @@
-"""End-to-end fixtures: `batch` as a real process, the sandbox served on 127.0.0.1.
+"""End-to-end fixtures: `batch` run in-process or as a real process, the sandbox on 127.0.0.1.
 
-    ws = Workspace(tmp_path)                 cwd of every `batch` process (.batch/, reports/)
-    ws.run("apply", FILE, ...) -> Run        exit code, stdout, stderr of a finished process
+    ws = Workspace(tmp_path)                 cwd of every `batch` run (.batch/, reports/)
+    ws.run("apply", FILE, ...) -> Run        exit code, stdout, stderr of a finished run, in-process
+    ws.run_process("apply", FILE, ...) -> Run   the same as a real `batch` process
     ws.start("inbox", DIR, ...) -> Popen     a process left running (concurrency, SIGKILL)
     with ws.serve(faults) as served: ...     the account JSON served over loopback HTTP
+    mail_server -> (Mailbox, port)           an SMTP server (tests/mailserver.py) keeping mails
     ws.results(report) -> [(row, license, action, outcome, code)]   the Results sheet
     ws.holdings() / ws.expected(*samples)    users' type and add-ons, found and predicted
+
+`ws.run` calls the console script's `main()` in this process under click's CliRunner isolation
+(a `batch` process spends 3-4 s importing pandas and friends before it does anything): the same
+entry point, cwd, environment, empty stdin and scrubbed stdout/stderr as the console script.
+Use `ws.run_process` where the process boundary is what is tested: signals, crashes, locks held
+by another process, `BATCH_DEBUG` logging, the scrubber installed for the whole process.
 
 Test modules use the `ws` and `served` fixtures; they import names from here for annotations
 only (under TYPE_CHECKING).
@@ -20,8 +28,10 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,8 +40,12 @@ from typing import Any, Final
 
 import openpyxl
 import pytest
+from click.testing import CliRunner
 
+from batch import scrub
+from batch.cli.main import main
 from batch.sandbox import DEMO_ACCOUNT, Faults, Sandbox, serve
+from tests.mailserver import Mailbox, smtp_server
 
 SAMPLES: Final = DEMO_ACCOUNT.parent
 BATCH: Final = Path(sys.executable).parent / "batch"
@@ -200,6 +214,48 @@ def report_messages(report: Path) -> list[str]:
     return [str(row[column] or "") for row in rows[1:]]
 
 
+def run_inprocess(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None) -> Run:
+    """`batch ARGS` through the console script's own `main()`, in this process.
+
+    Click's CliRunner isolation gives it captured stdout/stderr (no terminal), an empty stdin
+    and the environment without the Zoom credential variables plus `env`; `cwd` is the
+    working directory. What `main()` changes for the rest of a process is put back after: the
+    SIGTERM handler, and the secrets registered with the scrubber (so a later test in this
+    worker cannot pass because an earlier one registered its secret). An exception escaping
+    `main()` is written to stderr with exit 1, as a real process does.
+    """
+    hidden: dict[str, str | None] = dict.fromkeys(SCRUBBED_ENV, None)
+    hidden.update(env or {})
+    lasting, recent = set(scrub._lasting), list(scrub._recent)
+    sigterm, argv, before = signal.getsignal(signal.SIGTERM), sys.argv, Path.cwd()
+    with CliRunner().isolation(input="", env=hidden) as (stdout, stderr, _):
+        sys.argv = ["batch", *map(str, args)]
+        os.chdir(cwd)
+        try:
+            main()
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+            if not isinstance(stop.code, int | None):
+                print(stop.code, file=sys.stderr)
+        except Exception:  # a process would die with the traceback
+            traceback.print_exc()
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.chdir(before)
+            sys.argv = argv
+            signal.signal(signal.SIGTERM, sigterm)
+            scrub._lasting.clear()
+            scrub._lasting.update(lasting)
+            scrub._recent.clear()
+            scrub._recent.extend(recent)
+            scrub._stale = True
+        out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return Run(code, out.replace("\r\n", "\n"), err.replace("\r\n", "\n"))
+
+
 class Workspace:
     """A folder to run `batch` in, with its own copy of the demo account."""
 
@@ -217,7 +273,20 @@ class Workspace:
     def run(
         self, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 0
     ) -> Run:
-        """Run `batch ARGS` to its end with piped stdin/stdout/stderr (no terminal)."""
+        """Run `batch ARGS` to its end in this process: cwd, env, no terminal, as a process.
+
+        `timeout` is accepted for callers written for a process; a run in this process has none.
+        """
+        del timeout
+        done = run_inprocess(self.root, *args, env=env)
+        if wants_json_logs(args):
+            assert_json_lines(done.stderr)
+        return done
+
+    def run_process(
+        self, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 0
+    ) -> Run:
+        """Run `batch ARGS` as a real process with piped stdin/stdout/stderr (no terminal)."""
         done = subprocess.run(
             [str(BATCH), *map(str, args)],
             cwd=self.root,
@@ -287,4 +356,11 @@ def ws(tmp_path: Path) -> Workspace:
 def served(ws: Workspace) -> Iterator[Served]:
     """The workspace's account served over loopback HTTP (no faults)."""
     with ws.serve() as running:
+        yield running
+
+
+@pytest.fixture
+def mail_server() -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on 127.0.0.1 accepting every message and login: its mailbox and port."""
+    with smtp_server() as running:
         yield running

@@ -31,6 +31,7 @@ from typing import Any, Final
 
 from batch.sandbox import Faults, Sandbox, serve
 from batch.zoom import ClientConfig, ZoomClient
+from tests.accounts import account
 
 LIMITS_FAST: Final = {"light": 400, "medium": 400, "heavy": 100}
 ADDON_FIELDS: Final = ("large_meeting", "webinar", "zoom_events")
@@ -55,21 +56,16 @@ def account_data(units: int, limits: dict[str, Any] | None = None) -> dict[str, 
         ]
     wanting = units + extra_z(units)
     users += [{"email": f"z{i:04d}@x.com", "type": "Licensed"} for i in range(wanting)]
-    paid = sum(u["type"] == "Licensed" for u in users)
-    return {
-        "account": {"id": "faults", "plan": "business", "on_prem_user_type": False},
-        "plans": {
-            "base": {"hosts": paid},
+    return account(
+        [{"large_meeting": None, "webinar": None, "zoom_events": None, **u} for u in users],
+        plans={
             "large_meeting": {"500": units},
             "webinar": {"500": units, "1000": units},
             "zoom_events": {"500": units},
         },
-        "users": [
-            {"status": "active", "large_meeting": None, "webinar": None, "zoom_events": None, **u}
-            for u in users
-        ],
-        "limits": limits or LIMITS_FAST,
-    }
+        limits=limits or LIMITS_FAST,
+        account_id="faults",
+    )  # base seats: one per Licensed user, every seat in use
 
 
 def license_lines(units: int) -> list[str]:

@@ -17,10 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from batch.vocabulary import ADDON_NAMES, ADDONS, PAID_TYPES, Kind, UserType
-
-# Rate limits high enough that the client's pacing does not slow the tests (it adopts the
-# sandbox's X-RateLimit-Limit after the first answer of each category).
-FAST_LIMITS: dict[str, int] = {"light": 10000, "medium": 10000, "heavy": 10000}
+from tests.accounts import FAST_LIMITS, account
 
 # The sizes an account may own or a user hold: two or three per add-on keep collisions likely.
 POOL_SIZES: dict[Kind, tuple[int, ...]] = {
@@ -62,7 +59,8 @@ def accounts(draw: st.DrawFn, min_users: int = 5, max_users: int = 40) -> dict[s
             user[kind.value] = held
         users.append(user)
     paid = sum(UserType(u["type"]) in PAID_TYPES for u in users)
-    plans: dict[str, Any] = {"base": {"hosts": paid + draw(st.integers(0, 3))}}
+    hosts = paid + draw(st.integers(0, 3))
+    plans: dict[str, dict[str, int]] = {}
     for kind in ADDONS:
         owned: dict[str, int] = {}
         for size in POOL_SIZES[kind]:
@@ -71,12 +69,9 @@ def accounts(draw: st.DrawFn, min_users: int = 5, max_users: int = 40) -> dict[s
                 owned[str(size)] = used + draw(st.sampled_from((0, 0, 1, 2)))
         if owned:
             plans[kind.value] = owned
-    return {
-        "account": {"id": "stateful", "plan": "business", "on_prem_user_type": on_prem},
-        "plans": plans,
-        "users": users,
-        "limits": FAST_LIMITS,
-    }
+    return account(
+        users, hosts=hosts, plans=plans, limits=FAST_LIMITS, on_prem=on_prem, account_id="stateful"
+    )
 
 
 def size_words(kind: Kind) -> st.SearchStrategy[str]:

@@ -10,20 +10,18 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 
 from batch.vocabulary import EXIT_INPUT, EXIT_INTERNAL
 
 if TYPE_CHECKING:
     from tests.conftest import Served, Workspace
+    from tests.mailserver import Mailbox
 
 
 def _sheet(report: Path, name: str) -> list[tuple[Any, ...]]:
@@ -111,38 +109,12 @@ def test_api_url_without_v2_is_refused(ws: Workspace, served: Served) -> None:
     assert served.write_requests() == 0
 
 
-class _Inbox:
-    """An SMTP handler that keeps each message's recipients and bytes."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    """A plain SMTP server on 127.0.0.1 that accepts everything."""
-    inbox = _Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
 def test_file_name_with_cr_lf_is_mailed_in_one_subject(
-    ws: Workspace, smtp: tuple[_Inbox, int]
+    ws: Workspace, mail_server: tuple[Mailbox, int]
 ) -> None:
     """A file named with CR/LF (a header injection) is applied, reported and mailed to the
     configured recipient only, its name kept on one subject line."""
-    inbox, port = smtp
+    box, port = mail_server
     name = "users\r\nBcc: thief@example.com.csv"
     shutil.copyfile(ws.sample("users-wide-en.csv"), ws.root / name)
     config = ws.root / "batch.toml"
@@ -153,7 +125,8 @@ def test_file_name_with_cr_lf_is_mailed_in_one_subject(
     run = ws.run("apply", name, "--sandbox", ws.account, "--config", config, "--log-format", "text")
     assert run.code == 1, run.stderr[-2000:]
     assert "Traceback" not in run.stderr and run.errors == []
-    ((recipients, message),) = inbox.messages
+    (mail,) = box.mails
+    recipients, message = mail.recipients, mail.raw
     assert recipients == ["finance@example.com"]
     headers = message.split(b"\r\n\r\n", 1)[0].decode()
     assert not re.search(r"^Bcc:", headers, re.MULTILINE)

@@ -19,24 +19,10 @@ from batch.rules import check_file
 from batch.sandbox import Faults, Sandbox
 from batch.vocabulary import UserType
 from batch.zoom import DailyLimitReached, ZoomClient
+from tests.accounts import account
 from tests.crash_driver import Applied, apply_file, client_for
 
 FAST = {"light": 2000, "medium": 2000, "heavy": 400}  # keep the tests quick; pacing is adopted
-
-
-def account(
-    users: list[dict[str, Any]],
-    hosts: int,
-    plans: dict[str, dict[str, int]] | None = None,
-    limits: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Section-5 sandbox data: a business account with these users, seats and rate limits."""
-    return {
-        "account": {"id": "apply-tests", "plan": "business", "on_prem_user_type": False},
-        "plans": {"base": {"hosts": hosts}, **(plans or {})},
-        "users": [{"status": "active", **u} for u in users],
-        "limits": limits or FAST,
-    }
 
 
 def csv_file(tmp_path: Path, lines: list[str], name: str = "licenses.csv") -> Path:
@@ -100,7 +86,7 @@ PLANS = {"large_meeting": {"500": 2}, "webinar": {"500": 2, "1000": 1}}
 
 def test_apply_reports_each_line_and_leaves_the_predicted_account(tmp_path: Path) -> None:
     """Every planned line ends applied and the account equals apply_to_snapshot's prediction."""
-    sandbox = Sandbox.from_dict(account(USERS, hosts=5, plans=PLANS))
+    sandbox = Sandbox.from_dict(account(USERS, hosts=5, plans=PLANS, limits=FAST))
     path = csv_file(tmp_path, [
         "ann@x.com,Licensed,",
         "ann@x.com,Webinar 500,",
@@ -127,7 +113,7 @@ def test_apply_reports_each_line_and_leaves_the_predicted_account(tmp_path: Path
 
 def test_a_refused_upgrade_skips_the_users_addons(tmp_path: Path) -> None:
     """When Zoom refuses an upgrade (a seat taken meanwhile), its add-on is dependency-failed."""
-    sandbox = Sandbox.from_dict(account(USERS, hosts=4, plans=PLANS))
+    sandbox = Sandbox.from_dict(account(USERS, hosts=4, plans=PLANS, limits=FAST))
     path = csv_file(tmp_path, ["cy@x.com,Large Meeting 500,", "ann@x.com,Licensed,",
                                "ann@x.com,Webinar 500,"])  # fmt: skip
 
@@ -163,7 +149,7 @@ def test_a_refused_upgrade_skips_the_users_addons(tmp_path: Path) -> None:
 def test_a_seat_freed_by_a_size_change_is_granted_in_the_same_run(tmp_path: Path) -> None:
     """Bob's Webinar 500 -> 1000 frees the only free 500 seat's twin, which Cy gets in the run."""
     users = [*USERS, {"email": "fay@x.com", "type": "Licensed", "webinar": 500}]
-    sandbox = Sandbox.from_dict(account(users, hosts=6, plans=PLANS))
+    sandbox = Sandbox.from_dict(account(users, hosts=6, plans=PLANS, limits=FAST))
     path = csv_file(
         tmp_path, ["cy@x.com,Licensed,", "cy@x.com,Webinar 500,", "bob@x.com,Webinar 1000,"]
     )
@@ -200,7 +186,9 @@ def test_server_errors_and_drops_still_apply_every_line_once(tmp_path: Path, see
     """With 10% 5xx and 2% dropped connections every line is applied and no change happens twice."""
     faults = Faults(error_rate=0.10, drop_rate=0.02, seed=seed)
     plans = {"webinar": {"500": 100}, "large_meeting": {"500": 100}}
-    sandbox = Sandbox.from_dict(account(_many_users(60), hosts=200, plans=plans), faults=faults)
+    sandbox = Sandbox.from_dict(
+        account(_many_users(60), hosts=200, plans=plans, limits=FAST), faults=faults
+    )
     path = csv_file(tmp_path, _many_lines(60))
     applied, after = asyncio.run(run_file(sandbox, path, tmp_path / "j.sqlite", chunk_size=25))
     assert Counter(applied.results["outcome"]) == {"applied": 120}
@@ -239,7 +227,7 @@ def test_a_daily_limit_stops_the_run_and_keeps_what_was_done(tmp_path: Path) -> 
 
 def test_cancelling_records_what_was_answered_and_stops_the_run(tmp_path: Path) -> None:
     """An interrupt after the first chunk: the run is stopped and the journal matches Zoom."""
-    sandbox = Sandbox.from_dict(account(_many_users(30), hosts=40))
+    sandbox = Sandbox.from_dict(account(_many_users(30), hosts=40, limits=FAST))
     path = csv_file(tmp_path, [f"u{i:03d}@x.com,Licensed," for i in range(30)])
 
     async def scenario() -> None:
@@ -269,7 +257,7 @@ def test_cancelling_records_what_was_answered_and_stops_the_run(tmp_path: Path) 
 
 def test_a_rerun_plans_nothing_and_says_who_did_it(tmp_path: Path) -> None:
     """Re-running an applied file sends nothing; its lines say which earlier run did them."""
-    sandbox = Sandbox.from_dict(account(USERS, hosts=5, plans=PLANS))
+    sandbox = Sandbox.from_dict(account(USERS, hosts=5, plans=PLANS, limits=FAST))
     path = csv_file(tmp_path, ["ann@x.com,Licensed,", "ann@x.com,Webinar 500,"])
     first, _ = asyncio.run(run_file(sandbox, path, tmp_path / "j.sqlite"))
     writes = sandbox.stats.writes
@@ -286,7 +274,9 @@ def test_a_rerun_plans_nothing_and_says_who_did_it(tmp_path: Path) -> None:
 
 def test_progress_is_reported_once_per_chunk(tmp_path: Path) -> None:
     """on_chunk hears every chunk of both streams once, and the counts add up to the plan."""
-    sandbox = Sandbox.from_dict(account(_many_users(12), hosts=30, plans={"webinar": {"500": 12}}))
+    sandbox = Sandbox.from_dict(
+        account(_many_users(12), hosts=30, plans={"webinar": {"500": 12}}, limits=FAST)
+    )
     path = csv_file(tmp_path, [f"u{i:03d}@x.com,Licensed," for i in range(12)] + [
         f"w{i:03d}@x.com,Webinar 500," for i in range(7)
     ])  # fmt: skip

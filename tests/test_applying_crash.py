@@ -17,8 +17,9 @@ import pytest
 
 from batch.journal import Journal
 from batch.sandbox import Sandbox, serve
+from tests.accounts import account
 from tests.crash_driver import apply_file, client_for
-from tests.test_applying import account, csv_file, read_all, state
+from tests.test_applying import csv_file, read_all, state
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVER = ROOT / "tests" / "crash_driver.py"

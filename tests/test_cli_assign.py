@@ -141,7 +141,7 @@ def test_assign_waits_for_no_one_when_the_lock_is_held(ws: Workspace) -> None:
     """While another run holds the account's lock, assign exits 75 at once and changes nothing."""
     before = ws.account.read_bytes()
     with account_lock(Settings(sandbox_path=ws.account), command="batch inbox in"):
-        run = ws.run(
+        run = ws.run_process(  # the lock is held by this process: the run must be another
             "assign", "eline.debruijn@example.com", "Licensed", "--sandbox", ws.account,
             "--log-format", "text",
         )  # fmt: skip

@@ -8,18 +8,16 @@ from __future__ import annotations
 import email
 import email.policy
 import io
-import socket
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import openpyxl
 import orjson
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.mailserver import Mailbox, smtp_server
 
 if TYPE_CHECKING:
     from conftest import Served, Workspace
@@ -143,40 +141,11 @@ def test_first_line_names_the_sandbox(
 # -- the canary secret ---------------------------------------------------------------------
 
 
-@dataclass
-class Mailbox:
-    """An SMTP handler keeping every message and login it receives."""
-
-    messages: list[bytes] = field(default_factory=list)
-    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(bytes(envelope.content))
-        return "250 OK"
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        self.logins.append((data.login, data.password))
-        ok = data.login == b"batch" and data.password == MAIL_CANARY.encode()
-        return AuthResult(success=ok, handled=False)
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    """A plain SMTP server on 127.0.0.1 that wants a login (allowed without TLS here)."""
-    box = Mailbox()
-    with socket.socket() as probe:  # aiosmtpd cannot take port 0: pick a free one first
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.authenticate,
-                            auth_require_tls=False)  # fmt: skip
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    """A plain SMTP server on 127.0.0.1 that takes only the canary login (allowed without TLS)."""
+    with smtp_server(Mailbox(password=MAIL_CANARY)) as running:
+        yield running
 
 
 def blobs(data: bytes, where: str) -> Iterator[tuple[str, bytes]]:
@@ -224,7 +193,7 @@ def test_canary_secrets_appear_nowhere(ws: Workspace, mailbox: tuple[Mailbox, in
         runs.append(ws.run("inbox", "inbox", env=env))
     assert [run.code for run in runs] == [1, 1, 1, 1]  # the secret was accepted each time
     assert runs[1].stdout.startswith("Using Zoom account acct-canary at ")
-    assert len(box.messages) == 2  # apply and inbox mailed their reports
+    assert len(box.mails) == 2  # apply and inbox mailed their reports
     assert set(box.logins) == {(b"batch", MAIL_CANARY.encode())}
 
     found: list[tuple[str, bytes]] = []
@@ -235,7 +204,7 @@ def test_canary_secrets_appear_nowhere(ws: Workspace, mailbox: tuple[Mailbox, in
     assert {p.suffix for p in files} >= {".xlsx", ".sqlite", ".csv", ".toml", ".lock"}
     for path in files:
         found.extend(blobs(path.read_bytes(), str(path.relative_to(ws.root))))
-    for number, raw in enumerate(box.messages):
+    for number, raw in enumerate(mail.raw for mail in box.mails):
         found.extend(mail_blobs(raw, f"mail {number}"))
     for secret in (CANARY, MAIL_CANARY):
         leaks = [where for where, data in found if secret.encode() in data]

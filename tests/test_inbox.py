@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-from aiosmtpd.controller import Controller
 
 from batch.delivery import FileOutcome, RunSummary
 from batch.delivery.inbox import run_inbox
@@ -28,6 +23,7 @@ from batch.errors import FileRefused, InputError, LockHeld
 from batch.output import Output
 from batch.sandbox import DEMO_ACCOUNT
 from batch.settings import MailSettings, Settings
+from tests.mailserver import Mailbox, free_port
 
 NOW = datetime(2026, 11, 27, 22, 58, 0, tzinfo=UTC)
 STAMP = "20261127T225800Z"
@@ -312,41 +308,18 @@ def test_cli_error_is_a_json_line(tmp_path: Path) -> None:
     )
 
 
-@dataclass
-class Mailbox:
-    """An SMTP handler that keeps every message it receives."""
-
-    messages: list[EmailMessage] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def test_each_report_is_mailed(tmp_path: Path, inbox: Path) -> None:
+def test_each_report_is_mailed(
+    tmp_path: Path, inbox: Path, mail_server: tuple[Mailbox, int]
+) -> None:
     """With mail configured every file's report is mailed, a failed file's error too."""
-    mailbox, port = Mailbox(), free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        drop(inbox, "a.csv", "exit=0", age_s=10)
-        drop(inbox, "b.csv", "raise", age_s=5)
-        mail = MailSettings(host="127.0.0.1", port=port, sender="batch@example.com",
-                            recipients=("finance@example.com",), timeout_s=5)  # fmt: skip
-        settings = Settings(journal_path=tmp_path / "state" / "j.sqlite", mail=mail)
-        assert run(tmp_path, FakePipeline(), settings=settings).code == 2
-    finally:
-        controller.stop()
-    first, second = mailbox.messages
+    mailbox, port = mail_server
+    drop(inbox, "a.csv", "exit=0", age_s=10)
+    drop(inbox, "b.csv", "raise", age_s=5)
+    mail = MailSettings(host="127.0.0.1", port=port, sender="batch@example.com",
+                        recipients=("finance@example.com",), timeout_s=5)  # fmt: skip
+    settings = Settings(journal_path=tmp_path / "state" / "j.sqlite", mail=mail)
+    assert run(tmp_path, FakePipeline(), settings=settings).code == 2
+    first, second = (received.message for received in mailbox.mails)
     (attachment,) = first.iter_attachments()
     assert attachment.get_filename() == f"{STAMP}-a-report.xlsx"
     assert attachment.get_content() == b"report of a.csv"

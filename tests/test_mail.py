@@ -2,67 +2,27 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from batch.delivery import RunSummary
 from batch.delivery.mail import MailError, send_report
 from batch.settings import MailSettings, Secret
+from tests.mailserver import Mailbox, free_port, smtp_server
 
 PASSWORD = "s3cret-mail-pw"
 REPORT_BYTES = b"PK\x03\x04 not really a workbook, but bytes to compare \x00\xff"
 NOW = datetime(2026, 11, 27, 22, 58, tzinfo=UTC)
-
-
-@dataclass
-class Recorder:
-    """An SMTP handler that keeps what it receives and refuses some recipients."""
-
-    refuse: frozenset[str] = frozenset()
-    messages: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-    logins: list[tuple[bytes, bytes]] = field(default_factory=list)
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        self.logins.append((data.login, data.password))
-        ok = data.login == b"batch" and data.password == PASSWORD.encode()
-        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +52,12 @@ def trusted(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> 
 
 @dataclass
 class Server:
-    recorder: Recorder
+    recorder: Mailbox
     mail: MailSettings
 
 
-def serve(recorder: Recorder, security: str, **options: Any) -> Iterator[Server]:
-    port = free_port()
-    controller = Controller(recorder, hostname="127.0.0.1", port=port,
-                            authenticator=recorder.authenticate, **options)  # fmt: skip
-    controller.start()
-    try:
+def serve(recorder: Mailbox, security: str, **options: Any) -> Iterator[Server]:
+    with smtp_server(recorder, **options) as (_, port):
         yield Server(
             recorder,
             MailSettings(
@@ -113,27 +69,31 @@ def serve(recorder: Recorder, security: str, **options: Any) -> Iterator[Server]
                 timeout_s=5,
             ),
         )
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
 def plain_server() -> Iterator[Server]:
     """A plain SMTP server that accepts a login without TLS."""
-    yield from serve(Recorder(frozenset({"nobody@example.com"})), "none", auth_require_tls=False)
+    yield from serve(Mailbox(PASSWORD, refuse=frozenset({"nobody@example.com"})), "none")
 
 
 @pytest.fixture
 def starttls_server(trusted: ssl.SSLContext) -> Iterator[Server]:
     """A server that requires STARTTLS before anything else."""
-    yield from serve(Recorder(), "starttls", tls_context=trusted, require_starttls=True)
+    yield from serve(
+        Mailbox(PASSWORD),
+        "starttls",
+        tls_context=trusted,
+        require_starttls=True,
+        auth_require_tls=True,
+    )
 
 
 @pytest.fixture
 def ssl_server(trusted: ssl.SSLContext) -> Iterator[Server]:
     """A server speaking TLS from the first byte (port 465 style)."""
     # aiosmtpd does not count implicit TLS as TLS for AUTH (it only knows STARTTLS)
-    yield from serve(Recorder(), "ssl", ssl_context=trusted, auth_require_tls=False)
+    yield from serve(Mailbox(PASSWORD), "ssl", ssl_context=trusted)
 
 
 def summary(report: Path, *, is_sandbox: bool = True, exit_code: int = 1) -> RunSummary:
@@ -157,10 +117,8 @@ def report(tmp_path: Path) -> Path:
 
 
 def received(server: Server) -> tuple[str, list[str], EmailMessage]:
-    ((sender, recipients, content),) = server.recorder.messages
-    message = email.message_from_bytes(content, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return sender, recipients, message
+    (mail,) = server.recorder.mails
+    return mail.sender, mail.recipients, mail.message
 
 
 @pytest.mark.parametrize("kind", ["plain", "starttls", "ssl"], ids=str)
@@ -280,7 +238,7 @@ def test_untrusted_certificate_is_refused(
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(*certificate)
-    for server in serve(Recorder(), "starttls", tls_context=context, require_starttls=True):
+    for server in serve(Mailbox(PASSWORD), "starttls", tls_context=context, require_starttls=True):
         with pytest.raises(MailError, match="TLS failed"):
             send_report(server.mail, report, summary(report), now=NOW)
-        assert server.recorder.messages == []
+        assert server.recorder.mails == []

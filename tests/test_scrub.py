@@ -6,21 +6,18 @@ import base64
 import email
 import email.policy
 import io
-import socket
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from batch import scrub
 from batch.sandbox import Sandbox
 from batch.sandbox.server import serve
+from tests.mailserver import Mailbox, smtp_server
 
 if TYPE_CHECKING:
     from conftest import Workspace
@@ -83,43 +80,12 @@ class EchoingSandbox(Sandbox):
         return super().handle(request)
 
 
-@dataclass
-class Mailbox:
-    """An SMTP server's handler: refuses every login with a 535 that echoes the credentials,
-    unless told to accept; keeps the messages."""
-
-    accept: bool = False
-    messages: list[bytes] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(bytes(envelope.content))
-        return "250 OK"
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
-        assert isinstance(data, LoginPassword)
-        if self.accept:
-            return AuthResult(success=True, handled=False)
-        pair = base64.b64encode(b"\0" + data.login + b"\0" + data.password).decode()
-        said = f"535 5.7.8 {data.login.decode()}/{data.password.decode()} ({pair}) refused"
-        return AuthResult(success=False, handled=False, message=said)
-
-
 @pytest.fixture
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
-    """A plain SMTP server on 127.0.0.1 that wants a login (allowed without TLS here)."""
-    box = Mailbox()
-    with socket.socket() as probe:  # aiosmtpd cannot take port 0: pick a free one first
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=box.authenticate,
-                            auth_require_tls=False)  # fmt: skip
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
+    """A plain SMTP server on 127.0.0.1 refusing every login with a 535 that echoes the
+    credentials (until told to accept); logins allowed without TLS."""
+    with smtp_server(Mailbox(refuse_logins=True, echo=True)) as running:
+        yield running
 
 
 def blobs(data: bytes, where: str) -> Iterator[tuple[str, bytes]]:
@@ -160,7 +126,7 @@ def test_echoing_servers_leak_nothing(ws: Workspace, mailbox: tuple[Mailbox, int
         )
         api = ("--api-url", f"{url}/v2", "--log-format", "text")
         runs.append(ws.run("apply", ws.sample(SAMPLE), *api, env=env))  # API echoes, 535 echo
-        box.accept = True
+        box.refuse_logins = False
         runs.append(ws.run("apply", ws.sample(SAMPLE), *api, env=env))  # API echoes, mailed
         sandbox.refuse_tokens = True
         runs.append(ws.run("apply", ws.sample(SAMPLE), *api, env=env))  # token endpoint echoes
@@ -170,7 +136,7 @@ def test_echoing_servers_leak_nothing(ws: Workspace, mailbox: tuple[Mailbox, int
     assert "invalid_client" in runs[2].stderr and "Basic ***" in runs[2].stderr
     messages = ws.messages(sorted((ws.root / "reports").glob("*.xlsx"))[-1])
     assert any("Bearer ***" in message for message in messages)
-    assert len(box.messages) == 1
+    assert len(box.mails) == 1
 
     tokens = {value.split(" ", 1)[1] for value in sandbox.seen_authorization
               if value.startswith("Bearer ")}  # fmt: skip
@@ -187,7 +153,7 @@ def test_echoing_servers_leak_nothing(ws: Workspace, mailbox: tuple[Mailbox, int
     for path in files:
         if path.name != "batch.toml":
             found.extend(blobs(path.read_bytes(), str(path.relative_to(ws.root))))
-    for number, raw in enumerate(box.messages):
+    for number, raw in enumerate(mail.raw for mail in box.mails):
         found.extend(mail_blobs(raw, f"mail {number}"))
     for secret in secrets:
         leaks = [where for where, data in found if secret.encode() in data]

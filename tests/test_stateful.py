@@ -49,7 +49,8 @@ from batch.vocabulary import (
     UserType,
 )
 from batch.zoom import ClientConfig, ZoomClient
-from tests.strategies import FAST_LIMITS, POOL_SIZES, accounts, license_files
+from tests.accounts import FAST_LIMITS, account
+from tests.strategies import POOL_SIZES, accounts, license_files
 
 API_URL = "https://api.zoom.us/v2"
 OAUTH_URL = "https://zoom.us/oauth/token"
@@ -346,16 +347,17 @@ LONG = settings(FAST, max_examples=300)
 # A size change whose old seat another user's grant needs (the update is split: the old seat is
 # freed first), an upgrade, and a grant past the free seats: random files reach this rarely.
 SEAT_SWAP = (
-    {
-        "account": {"id": "stateful", "plan": "business", "on_prem_user_type": False},
-        "plans": {"base": {"hosts": 3}, "webinar": {"500": 1, "1000": 1}},
-        "users": [
+    account(
+        [
             {"email": "u0@example.com", "type": "Licensed", "webinar": 500},
             {"email": "u1@example.com", "type": "Licensed"},
             {"email": "u2@example.com", "type": "Basic"},
         ],
-        "limits": FAST_LIMITS,
-    },
+        hosts=3,
+        plans={"webinar": {"500": 1, "1000": 1}},
+        limits=FAST_LIMITS,
+        account_id="stateful",
+    ),
     b"email,license\r\nu1@example.com,Webinar 500\r\nu0@example.com,Webinar 1000\r\n"
     b"u2@example.com,Licensed\r\nu2@example.com,Webinar 1000\r\n",
     Options(),

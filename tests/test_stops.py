@@ -19,6 +19,7 @@ import pytest
 
 from batch.errors import STOPPED_HINT
 from batch.sandbox import Faults
+from tests.accounts import account, numbered, write_account
 
 if TYPE_CHECKING:
     from tests.conftest import Workspace
@@ -28,18 +29,9 @@ USERS = 120  # upgrades to send: long enough at the sandbox's pace to be stopped
 
 def _setup(ws: Workspace) -> Path:
     """An account of USERS Basic users with a seat each, and a file making them all Licensed."""
-    users = [
-        {"email": f"user{i:03d}@example.com", "first_name": "U", "last_name": str(i),
-         "dept": "Sales", "type": "Basic", "status": "active",
-         "large_meeting": None, "webinar": None, "zoom_events": None}
-        for i in range(USERS)
-    ]  # fmt: skip
-    ws.account.write_text(json.dumps({
-        "account": {"id": "stops", "plan": "business", "on_prem_user_type": False},
-        "plans": {"base": {"hosts": USERS}, "large_meeting": {}, "webinar": {},
-                  "zoom_events": {}},
-        "users": users,
-    }))  # fmt: skip
+    users = numbered("user{:03d}@example.com", USERS, "Basic", first_name="U", dept="Sales")
+    empty: dict[str, dict[str, int]] = {"large_meeting": {}, "webinar": {}, "zoom_events": {}}
+    write_account(ws.account, account(users, hosts=USERS, plans=empty, account_id="stops"))
     source = ws.root / "upgrade.csv"
     source.write_text("Email,User type\n" + "".join(f"{u['email']},Licensed\n" for u in users))
     return source

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import openpyxl
 import pytest
 
+from tests.accounts import account, numbered, write_account
+
 if TYPE_CHECKING:
     from tests.conftest import Workspace
 
@@ -23,23 +25,10 @@ def _account(path: Path, users: int) -> None:
 
     Basic users hold no add-ons, so reading the account is a user list, not a read per user.
     """
-    data = {
-        "account": {"id": "big", "plan": "business", "on_prem_user_type": False},
-        "plans": {"base": {"hosts": 3}, "large_meeting": {}, "webinar": {},
-                  "zoom_events": {}},
-        "users": [
-            {"email": f"user{i:06d}@example.com", "first_name": "U", "last_name": str(i),
-             "dept": "Sales", "type": "Basic", "status": "active",
-             "large_meeting": None, "webinar": None, "zoom_events": None}
-            for i in range(users)
-        ] + [
-            {"email": f"lic{i}@example.com", "first_name": "L", "last_name": str(i),
-             "dept": "IT", "type": "Licensed", "status": "active",
-             "large_meeting": None, "webinar": None, "zoom_events": None}
-            for i in range(3)
-        ],
-    }  # fmt: skip
-    path.write_text(json.dumps(data))
+    people = numbered("user{:06d}@example.com", users, "Basic", first_name="U", dept="Sales")
+    people += numbered("lic{}@example.com", 3, "Licensed", first_name="L", dept="IT")
+    empty: dict[str, dict[str, int]] = {"large_meeting": {}, "webinar": {}, "zoom_events": {}}
+    write_account(path, account(people, plans=empty, account_id="big"))  # 3 seats: lic0..2
 
 
 def _sync_file(path: Path, users: int) -> None:

@@ -26,41 +26,12 @@ from batch.zoom import (
     ZoomApiError,
     ZoomClient,
 )
+from tests.accounts import account, user
 
 T = TypeVar("T")
 
 HOW = ["transport", "served"]
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.2}  # retries without slow sleeps
-
-
-def account(
-    users: list[dict[str, Any]],
-    *,
-    hosts: int = 100,
-    plans: dict[str, dict[str, int]] | None = None,
-    limits: dict[str, Any] | None = None,
-    credentials: dict[str, str] | None = None,
-    on_prem: bool = False,
-) -> dict[str, Any]:
-    """An account JSON in README, `batch sandbox` format."""
-    data: dict[str, Any] = {
-        "account": {"id": "sandbox", "plan": "business", "on_prem_user_type": on_prem},
-        "plans": {"base": {"hosts": hosts}, **(plans or {})},
-        "users": users,
-    }
-    if limits is not None:
-        data["limits"] = limits
-    if credentials is not None:
-        data["credentials"] = credentials
-    return data
-
-
-def user(
-    email: str, type_: str = "Licensed", status: str = "active", **addons: int
-) -> dict[str, Any]:
-    """One user of an account JSON."""
-    return {"email": email, "first_name": "F", "last_name": "L", "type": type_, "status": status,
-            "large_meeting": None, "webinar": None, "zoom_events": None, **addons}  # fmt: skip
 
 
 def many_users(count: int) -> list[dict[str, Any]]:
@@ -109,7 +80,7 @@ def run(sandbox: Sandbox, how: str, job: Callable[[ZoomClient], Awaitable[T]], *
 @pytest.mark.parametrize("how", HOW, ids=HOW)
 def test_reads_every_user_of_a_10000_user_account(how: str) -> None:
     """Every user of every status comes back once, with its type and status, add-ons unread."""
-    data = account(many_users(10_000), limits={"medium": 1000})
+    data = account(many_users(10_000), limits={"medium": 1000}, hosts=100)
     users = run(Sandbox.from_dict(data), how, lambda zoom: zoom.list_users())
     got = Counter((u.email, u.type, u.status, u.addons_known) for u in users)
     expected = Counter((u["email"], UserType(u["type"]), u["status"], False) for u in data["users"])
@@ -156,7 +127,9 @@ def test_snapshot_matches_the_account_json(how: str) -> None:
 
 def test_snapshot_sees_on_prem_through_its_users() -> None:
     """An account with an On-prem user offers the On-prem type."""
-    sandbox = Sandbox.from_dict(account([user("op@example.com", "On-prem")], on_prem=True))
+    sandbox = Sandbox.from_dict(
+        account([user("op@example.com", "On-prem")], on_prem=True, hosts=100)
+    )
     snap = run(sandbox, "transport", lambda zoom: zoom.snapshot())
     assert snap.on_prem_available is True
 
@@ -264,7 +237,7 @@ async def _then(job: Awaitable[Any], value: T) -> T:
 @pytest.mark.parametrize("how", HOW, ids=HOW)
 def test_daily_limit_stops_at_once(how: str) -> None:
     """A used-up daily limit stops with DailyLimitReached naming category and reset, no sleep."""
-    data = account(many_users(2000), limits={"medium": 1000, "daily": {"medium": 3}})
+    data = account(many_users(2000), limits={"medium": 1000, "daily": {"medium": 3}}, hosts=100)
     sandbox = Sandbox.from_dict(data)
     started = time.perf_counter()
     with pytest.raises(DailyLimitReached) as caught:
@@ -280,7 +253,7 @@ def test_daily_limit_stops_at_once(how: str) -> None:
 def test_qps_429s_are_retried_and_the_reported_limit_adopted(how: str) -> None:
     """A lower per-second limit than the plan's brings 429s at first; all reads still succeed."""
     users = [user(f"u{i:02d}@example.com", webinar=500) for i in range(24)]
-    data = account(users, plans={"webinar": {"500": 24}}, limits={"medium": 12})
+    data = account(users, plans={"webinar": {"500": 24}}, limits={"medium": 12}, hosts=100)
     sandbox = Sandbox.from_dict(data)
 
     async def job(zoom: ZoomClient) -> tuple[list[dict[Kind, int | None]], int, int]:
@@ -323,7 +296,7 @@ class RetryAfter(httpx.AsyncBaseTransport):
 )
 def test_retry_after_is_honoured(header: Callable[[], str]) -> None:
     """A 429's Retry-After, in seconds or as an ISO date, is waited out before resending."""
-    sandbox = Sandbox.from_dict(account([user("ann@example.com")]))
+    sandbox = Sandbox.from_dict(account([user("ann@example.com")], hosts=100))
     transport = RetryAfter(sandbox.transport(), header)
     config = ClientConfig("https://api.zoom.us/v2", "https://zoom.us/oauth/token", None)
 
@@ -346,7 +319,7 @@ def test_retry_after_is_honoured(header: Callable[[], str]) -> None:
 def test_bad_credentials_name_the_account_not_the_secret(how: str) -> None:
     """Refused credentials stop the run (exit 3) naming the account id, never the secret."""
     good = {"account_id": "acct-42", "client_id": "app", "client_secret": "right-secret"}
-    sandbox = Sandbox.from_dict(account([user("ann@example.com")], credentials=good))
+    sandbox = Sandbox.from_dict(account([user("ann@example.com")], credentials=good, hosts=100))
     bad = Credentials("acct-42", "app", Secret("wrong-secret-XYZ"))
     with pytest.raises(CredentialsRefused) as caught:
         run(sandbox, how, lambda zoom: zoom.list_users(), credentials=bad)
@@ -359,7 +332,7 @@ def test_bad_credentials_name_the_account_not_the_secret(how: str) -> None:
 def test_good_credentials_are_accepted_and_kept_out_of_reprs() -> None:
     """The right credentials read the account; neither the config nor the client shows them."""
     good = {"account_id": "acct-42", "client_id": "app", "client_secret": "right-secret"}
-    sandbox = Sandbox.from_dict(account([user("ann@example.com")], credentials=good))
+    sandbox = Sandbox.from_dict(account([user("ann@example.com")], credentials=good, hosts=100))
     credentials = Credentials("acct-42", "app", Secret("right-secret"))
 
     async def job(zoom: ZoomClient) -> tuple[int, str]:
