@@ -4,8 +4,11 @@
     plan_file:      load, check_file, read account, plan, report      (reads the account)
     apply_file:     load, check_file, read account, plan, apply, re-read account, report
 
-Each returns a RunOutcome: the exit code, the report's path and the counts the CLI, the logs
-and the mail summarise.
+Each returns a RunSummary (batch.counts): the exit code, the report's path and the counts the
+CLI, the logs and the mail summarise. The run's figures are counted once, in `_finish`, and
+handed to the report. A stop while applying (the account, a signal, a failure of ours) comes
+from the applier as ApplyStopped carrying the results so far; their report is written and the
+stop raised again naming it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,9 @@ import asyncio
 import getpass
 import logging
 import socket
-from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -27,13 +29,22 @@ import pandas as pd
 
 from batch import __version__
 from batch.account import open_client, read_account
-from batch.applying import ChunkProgress, apply_operations, mark_done_earlier, partial_results
+from batch.applying import ChunkProgress, apply_operations, mark_done_earlier
 from batch.applying.stopping import StopRequest, stop_on_signals
-from batch.delivery import RunSummary
+from batch.counts import (
+    SHOWN_PROBLEMS,
+    ProblemLine,
+    RunSummary,
+    exit_code_of,
+    outcome_counts,
+    problem_lines,
+    problem_table,
+    seats_lines,
+)
 from batch.delivery.lock import account_lock
 from batch.errors import (
     STOPPED_HINT,
-    BatchError,
+    ApplyStopped,
     InternalError,
     NotConfirmed,
     RunStopped,
@@ -44,50 +55,31 @@ from batch.loading import load
 from batch.model import AccountSnapshot, AccountUser, LoadedFile, RunInfo, SeatKey, Seats
 from batch.output import Output
 from batch.planning import Plan, addons_needed, plan
-from batch.report import check_report_target, default_report_path, write_report
+from batch.report import check_report_target, default_report_path, seat_moves, write_report
 from batch.rules import check_file
 from batch.settings import Settings
-from batch.vocabulary import EXIT_OK, EXIT_ROWS, PROBLEM_OUTCOMES, Kind, Outcome, license_label
 from batch.zoom import ZoomClient
 
 Command = Literal["validate", "plan", "apply", "inbox"]
 logger = logging.getLogger(__name__)
 # Asked between planning and applying (on a terminal): True to go ahead. See batch/cli/confirm.py.
 Confirm = Callable[[Plan, AccountSnapshot], bool]
-ProblemLine = tuple[str, str, str, str, str]  # row, email, license, code, message
-SHOWN_PROBLEMS = 20  # problem lines a RunOutcome carries for the terminal; the report has all
+RunOutcome = RunSummary  # the name the web app and its tests import
+__all__ = [
+    "SHOWN_PROBLEMS",
+    "ProblemLine",
+    "RunOutcome",
+    "RunSummary",
+    "apply_file",
+    "outcome_counts",
+    "plan_file",
+    "problem_lines",
+    "seats_lines",
+    "validate_file",
+]
 
 
-@dataclass(frozen=True)
-class RunOutcome:
-    """What a run ends with: exit code, report and the figures to summarise."""
-
-    exit_code: int
-    report_path: Path
-    file_name: str
-    command: Command
-    counts: Mapping[str, int]  # per outcome, all seven present
-    seats_lines: tuple[str, ...]  # "Licensed: 33 of 34 used after the run"
-    is_sandbox: bool
-    account_id: str | None
-    problems: tuple[ProblemLine, ...] = ()  # the first SHOWN_PROBLEMS problem lines
-    problem_count: int = 0  # all of them
-
-    def summary(self) -> RunSummary:
-        """The figures the mail and the logs give of this run."""
-        return RunSummary(
-            file_name=self.file_name,
-            command=self.command,
-            is_sandbox=self.is_sandbox,
-            account_id=self.account_id,
-            counts=dict(self.counts),
-            seats_lines=self.seats_lines,
-            exit_code=self.exit_code,
-            report_path=self.report_path,
-        )
-
-
-def validate_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
+def validate_file(path: Path, settings: Settings, output: Output) -> RunSummary:
     """Check a file against the file rules only; works offline."""
     started = _now()
     check_report_target(settings.report_path, path)
@@ -97,7 +89,7 @@ def validate_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
     return _finish(run, results, settings, output, before=None)
 
 
-def plan_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
+def plan_file(path: Path, settings: Settings, output: Output) -> RunSummary:
     """Check a file against every rule and the account; list what would change; change nothing."""
     return asyncio.run(_plan_or_apply("plan", path, settings, output))
 
@@ -108,7 +100,7 @@ def apply_file(
     output: Output,
     command: Command = "apply",
     confirm: Confirm | None = None,
-) -> RunOutcome:
+) -> RunSummary:
     """Plan a file, then apply it in chunks (or only plan, with `settings.dry_run`).
 
     `confirm(plan, account)`, when given, is asked after planning a plan with changes; when it
@@ -123,7 +115,7 @@ async def _plan_or_apply(
     settings: Settings,
     output: Output,
     confirm: Confirm | None = None,
-) -> RunOutcome:
+) -> RunSummary:
     started = _now()
     check_report_target(settings.report_path, path)
     writes = command != "plan" and not settings.dry_run
@@ -139,7 +131,7 @@ async def _read_plan_apply(
     output: Output,
     started: datetime,
     confirm: Confirm | None,
-) -> RunOutcome:
+) -> RunSummary:
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
     async with open_client(settings) as client:
@@ -149,27 +141,9 @@ async def _read_plan_apply(
             return addons_needed(loaded.requests, users, settings.mode)
 
         before = await read_account(client, settings, output, needed, full_account=full)
-        try:
-            the_plan = _plan(loaded, file_results, before, settings)
-        except SafetyLimit as brake:
-            # Nothing is changed, but the report lists what sync would remove and names the brake.
-            braked = _plan(loaded, file_results, before, settings, override_brake=True)
-            note = f"Stopped by the sync brake, nothing changed: {brake}."
-            braked_run = _run_info(
-                command, loaded, settings, started, account_id=before.account_id, notes=(note,)
-            )
-            braked_done = _finish(
-                braked_run,
-                braked.results,
-                settings,
-                output,
-                before=before,
-                projected=braked.seats_after,
-            )
-            brake.args = (f"{brake} (report: {braked_done.report_path})",)
-            raise
-        output.event("planned", file=loaded.name, operations=len(the_plan.operations))
         run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
+        the_plan = _plan_within_brake(loaded, file_results, before, settings, output, run)
+        output.event("planned", file=loaded.name, operations=len(the_plan.operations))
         if command == "plan" or settings.dry_run:
             return _finish(
                 run(),
@@ -182,44 +156,90 @@ async def _read_plan_apply(
         if confirm is not None and the_plan.operations and not confirm(the_plan, before):
             raise NotConfirmed("nothing applied: the changes were not confirmed")
 
-        def stopping(name: str) -> None:
-            output.event("stopping", "warning", signal=name,
-                         message="the requests in flight finish, nothing new is sent; "
-                         "signal again to quit at once")  # fmt: skip
+        async def read_again() -> AccountSnapshot:
+            # the users read before, and those the run made Licensed: their add-ons
+            read_before = {e for e, u in before.users.items() if u.addons_known}
+            return await read_account(
+                client,
+                settings,
+                output,
+                lambda users: needed(users) | read_before,
+                full_account=full,
+                stage="Reading the account again",
+            )
 
-        with (
-            Journal(settings.journal_path) as journal,
-            stop_on_signals(StopRequest(), stopping) as stop,
-        ):
-            earlier = journal.applied_earlier(loaded.sha256)
-            the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
-            run_id = journal.start_run(loaded.name, loaded.sha256, command, str(settings.mode))
-            journal.record_plan(run_id, the_plan.operations)
-            written = partial(_report_written, journal.path, run_id, settings, output, before)
-            try:
-                results = await _apply(the_plan, client, journal, run_id, settings, output, stop)
-            except Exception as error:
-                # Stopped (the account's daily limit, a signal) or failed after changes may
-                # have been made: the report of what was done first, then the error.
-                raise _after_writes(error, written(run(), partial_results(error), error)) from error
-            journal.finish_run(run_id, "finished")
-            try:
-                # the users read before, and those the run made Licensed: their add-ons
-                read_before = {e for e, u in before.users.items() if u.addons_known}
-                after = await read_account(
-                    client,
-                    settings,
-                    output,
-                    lambda users: needed(users) | read_before,
-                    full_account=full,
-                    stage="Reading the account again",
-                )
-            except Exception as error:  # the changes are made: report them all the same
-                output.warning(f"reading the account after the run failed: {error}")
-                after = None
-            done = written(run(), results, None, after=after)
-            assert done is not None
-            return done
+        return await _apply_and_report(the_plan, client, before, read_again, settings, output, run)
+
+
+def _plan_within_brake(
+    loaded: LoadedFile,
+    file_results: pd.DataFrame,
+    before: AccountSnapshot,
+    settings: Settings,
+    output: Output,
+    run: Callable[..., RunInfo],
+) -> Plan:
+    """The plan; past the sync brake (SafetyLimit, exit 4), the report of what sync would
+    remove is written first and the brake raised naming it. Nothing is changed either way."""
+    try:
+        return _plan(loaded, file_results, before, settings)
+    except SafetyLimit as brake:
+        braked = _plan(loaded, file_results, before, settings, override_brake=True)
+        note = f"Stopped by the sync brake, nothing changed: {brake}."
+        done = _finish(
+            run(notes=(note,)),
+            braked.results,
+            settings,
+            output,
+            before=before,
+            projected=braked.seats_after,
+        )
+        raise brake.with_report(done.report_path) from brake
+
+
+async def _apply_and_report(
+    the_plan: Plan,
+    client: ZoomClient,
+    before: AccountSnapshot,
+    read_again: Callable[[], Awaitable[AccountSnapshot]],
+    settings: Settings,
+    output: Output,
+    run: Callable[..., RunInfo],
+) -> RunSummary:
+    """Apply the plan in journaled chunks, read the account again and write the report.
+
+    A stop partway (ApplyStopped: the account's daily limit, a signal, a failure of ours) has
+    its report of what was done written first, then is raised again naming it.
+    """
+    started = run()  # what is run, on which file
+    loaded = started.file
+
+    def stopping(name: str) -> None:
+        output.event("stopping", "warning", signal=name,
+                     message="the requests in flight finish, nothing new is sent; "
+                     "signal again to quit at once")  # fmt: skip
+
+    with (
+        Journal(settings.journal_path) as journal,
+        stop_on_signals(StopRequest(), stopping) as stop,
+    ):
+        earlier = journal.applied_earlier(loaded.sha256)
+        the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
+        run_id = journal.start_run(loaded.name, loaded.sha256, started.command, str(settings.mode))
+        journal.record_plan(run_id, the_plan.operations)
+        written = partial(_report_written, journal.path, run_id, settings, output, before)
+        try:
+            results = await _apply(the_plan, client, journal, run_id, settings, output, stop)
+        except ApplyStopped as stopped:
+            done = written(run(), stopped.results, stopped)
+            raise stopped.with_report(done.report_path) from stopped
+        journal.finish_run(run_id, "finished")
+        try:
+            after: AccountSnapshot | None = await read_again()
+        except Exception as error:  # the changes are made: report them all the same
+            output.warning(f"reading the account after the run failed: {error}")
+            after = None
+        return written(run(), results, None, after=after)
 
 
 def _report_written(
@@ -229,19 +249,17 @@ def _report_written(
     output: Output,
     before: AccountSnapshot,
     run: RunInfo,
-    results: pd.DataFrame | None,
-    error: BaseException | None,
+    results: pd.DataFrame,
+    stopped: ApplyStopped | None,
     *,
     after: AccountSnapshot | None = None,
-) -> RunOutcome | None:
-    """The report of a run that may have changed the account (None when there are no results).
+) -> RunSummary:
+    """The report of a run that may have changed the account.
 
     A report that cannot be written (a full or read-only disk) is an InternalError saying
     where the journal is and how to get the report from it.
     """
-    if results is None:
-        return None
-    if isinstance(error, RunStopped):
+    if isinstance(stopped, RunStopped):
         run = replace(run, notes=(*run.notes, STOPPED_HINT))
     try:
         return _finish(run, results, settings, output, before=before, after=after)
@@ -252,16 +270,6 @@ def _report_written(
             f"done is in the journal {journal_path}, run {run_id}: get its report with "
             f"`batch report --run {run_id} --journal {journal_path}`"
         ) from failure
-
-
-def _after_writes(error: Exception, done: RunOutcome | None) -> BatchError:
-    """The error a run ends with after applying, naming the report of what was done."""
-    where = f" (report: {done.report_path})" if done is not None else ""
-    if isinstance(error, BatchError):
-        error.args = (f"{error}{where}",)
-        return error
-    logger.debug("the run failed after applying", exc_info=error)
-    return InternalError(f"internal failure while applying: {type(error).__name__}: {error}{where}")
 
 
 def _plan(
@@ -337,10 +345,11 @@ def _finish(
     before: AccountSnapshot | None,
     after: AccountSnapshot | None = None,
     projected: Mapping[SeatKey, Seats] | None = None,
-) -> RunOutcome:
+) -> RunSummary:
     report_path = settings.report_path or default_report_path(
         settings.reports_dir, run.file.name, run.started
     )
+    counts = outcome_counts(results)
     with output.stage("Writing report", total=None):
         report_path = write_report(
             report_path,
@@ -351,74 +360,22 @@ def _finish(
             prices=settings.prices,
             currency=settings.currency,
             replace_existing=settings.report_path is not None,
+            counts=counts,
+            moves=seat_moves(results) if before is not None else None,
         )
-    counts = outcome_counts(results)
-    exit_code = EXIT_ROWS if any(counts[o] for o in PROBLEM_OUTCOMES) else EXIT_OK
-    problems = results[results["outcome"].astype(str).isin([str(o) for o in PROBLEM_OUTCOMES])]
-    return RunOutcome(
-        exit_code=exit_code,
-        report_path=report_path,
+    problems = problem_table(results)
+    return RunSummary(
         file_name=run.file.name,
         command=run.command,
-        counts=counts,
-        seats_lines=seats_lines(before, after, projected),
         is_sandbox=run.is_sandbox,
         account_id=run.account_id,
+        counts=counts,
+        seats_lines=seats_lines(before, after, projected),
+        exit_code=exit_code_of(counts),
+        report_path=report_path,
         problems=problem_lines(problems.head(SHOWN_PROBLEMS)),
         problem_count=len(problems),
     )
-
-
-def problem_lines(problems: pd.DataFrame) -> tuple[ProblemLine, ...]:
-    """Row, email, license, code and message of result lines, as text (a sync line has no row)."""
-
-    def text(value: object) -> str:
-        return "" if value is None or value is pd.NA or value != value else str(value)
-
-    columns = [
-        problems.get(c, pd.Series("", index=problems.index))
-        for c in ("row", "email", "license", "code", "message")
-    ]
-    return tuple(
-        (text(r), text(e), text(lic), text(c), text(m))
-        for r, e, lic, c, m in zip(*columns, strict=True)
-    )
-
-
-def outcome_counts(results: pd.DataFrame) -> dict[str, int]:
-    """Result lines per outcome, every outcome present (zeros too), in the spec's order."""
-    found = Counter(results["outcome"].astype(str))
-    return {str(o): int(found.get(str(o), 0)) for o in Outcome}
-
-
-def seats_lines(
-    before: AccountSnapshot | None,
-    after: AccountSnapshot | None,
-    projected: Mapping[SeatKey, Seats] | None = None,
-) -> tuple[str, ...]:
-    """One line per license and size: how many seats are used of those purchased.
-
-    After the run when the account was read again, else as planned (`projected`), else now.
-    """
-    seats: Mapping[SeatKey, Seats]
-    if after is not None:
-        seats, when = after.seats, "after the run"
-    elif projected is not None:
-        seats, when = projected, "after the run, as planned"
-    elif before is not None:
-        seats, when = before.seats, "now"
-    else:
-        return ()
-    lines = []
-    for key, seat in sorted(seats.items(), key=_seat_order):
-        label = license_label(key[0], size=key[1]) if key[0] is not Kind.BASE else "Licensed"
-        lines.append(f"{label}: {seat.used} of {seat.purchased} used {when}")
-    return tuple(lines)
-
-
-def _seat_order(item: tuple[SeatKey, Seats]) -> tuple[int, int]:
-    (kind, size), _ = item
-    return (list(Kind).index(kind), size or 0)
 
 
 def _run_info(

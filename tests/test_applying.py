@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from batch.applying import ChunkProgress, apply_operations, partial_results
+from batch.errors import ApplyStopped
 from batch.journal import Journal
 from batch.loading import load
 from batch.model import AccountSnapshot
@@ -211,11 +212,13 @@ def test_a_daily_limit_stops_the_run_and_keeps_what_was_done(tmp_path: Path) -> 
             async with client_for(transport=sandbox.transport()) as client:
                 await apply_file(path, client, journal, chunk_size=4)
 
-    with pytest.raises(DailyLimitReached) as stopped:
+    with pytest.raises(ApplyStopped) as stopped:
         asyncio.run(scenario())
     with Journal(tmp_path / "j.sqlite") as journal:
         run = journal.run(1)
         states = Counter(journal.op_states(1).values())
+    assert isinstance(stopped.value.cause, DailyLimitReached)
+    assert stopped.value.exit_code == DailyLimitReached.exit_code
     results = partial_results(stopped.value)
     assert results is not None
     assert run["status"] == "stopped"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
+from batch.counts import outcome_counts
 from batch.model import (
     REQUEST_COLUMNS,
     RESULT_COLUMNS,
@@ -22,7 +24,7 @@ from batch.model import (
     RunInfo,
     Seats,
 )
-from batch.report import default_report_path, write_report
+from batch.report import SeatMoves, default_report_path, write_report
 from batch.report.cells import WRAP_WIDTH
 from batch.vocabulary import Kind, UserType
 
@@ -563,6 +565,29 @@ def test_seats_plan_projects_from_planned_lines(tmp_path: Path) -> None:
         ("Webinar 1000", 2, 1, 0, 1, 2, 0),
     ]
     assert "projected from the planned lines" in rows[7][0]
+
+
+def test_seats_and_counts_are_the_ones_handed_in(tmp_path: Path) -> None:
+    """The report shows the seat moves and counts the pipeline hands it, not its own reading."""
+    moves = SeatMoves(freed=Counter({(Kind.WEBINAR, 500): 1}), granted=Counter())
+    counts = {**outcome_counts(result_lines(WIDE_RESULTS)), "applied": 9}
+    run = run_info(loaded_file(WIDE_ROWS), command="plan")
+    path = write_report(
+        tmp_path / "r.xlsx",
+        run,
+        result_lines(WIDE_RESULTS),
+        before=BEFORE,
+        counts=counts,
+        moves=moves,
+    )
+    assert sheet_rows(path, "Seats")[1:6] == [
+        ("Licensed", 10, 4, 0, 0, 4, 6),
+        ("Large Meeting 500", 1, 1, 0, 0, 1, 0),
+        ("Large Meeting 1000", 1, 0, 0, 0, 0, 1),
+        ("Webinar 500", 1, 1, 1, 0, 0, 1),
+        ("Webinar 1000", 2, 1, 0, 0, 1, 1),
+    ]
+    assert ("applied", 9) in sheet_rows(path, "Summary")
 
 
 def test_seats_mismatch_is_noted(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from batch.applying.outcomes import (
     rows_by_request,
 )
 from batch.applying.stopping import StopRequest
-from batch.errors import BatchError, RunStopped
+from batch.errors import ApplyCancelled, ApplyStopped, BatchError, RunStopped
 from batch.journal import Journal
 from batch.planning import Operation, Plan
 from batch.vocabulary import Code, Kind, UserType
@@ -301,13 +301,13 @@ async def apply_operations(
     finishes it when this returns. `on_chunk` is called after each journaled chunk, `on_answer`
     after each operation answered (for a progress bar that moves with every request).
 
-    When the account stops the run (DailyLimitReached or another AccountError) or the run is
-    interrupted (KeyboardInterrupt, cancellation), no new request starts, the answers received
-    are recorded, the run is finished as `stopped` in the journal and the error is re-raised;
-    the partial results are on the error (`partial_results(error)`), lines not done `planned`.
-    `stop` (set by a signal, see `stopping`) ends it the same way with RunStopped once the
-    requests in flight are answered; any other error finishes the run as `failed`, also with
-    the partial results attached.
+    When the account stops the run (DailyLimitReached or another AccountError), no new request
+    starts, the answers received are recorded, the run is finished as `stopped` in the journal
+    and ApplyStopped is raised from the account's error, carrying the partial results (lines not
+    done `planned`; `partial_results(error)`). `stop` (set by a signal, see `stopping`) ends it
+    the same way with RunStopped once the requests in flight are answered; a cancellation ends
+    it with ApplyCancelled (a CancelledError) carrying them; any other error finishes the run
+    as `failed` and raises ApplyStopped from it.
 
         results = await apply_operations(plan, client, journal, run_id, chunk_size=200)
     """
@@ -329,36 +329,35 @@ async def apply_operations(
             if state.stopping:
                 break
             await state.run_streams(group)
-    except (asyncio.CancelledError, KeyboardInterrupt) as interrupt:
+    except asyncio.CancelledError as cancelled:
         journal.finish_run(run_id, "stopped")
-        _attach(interrupt, apply_answers(plan.results, plan.operations, state.answers))
+        so_far = apply_answers(plan.results, plan.operations, state.answers)
+        raise ApplyCancelled(so_far) from cancelled
+    except KeyboardInterrupt:
+        journal.finish_run(run_id, "stopped")
         raise
     except BaseException as error:
         state.stop(error)  # a bug: cancel what the other stream still has going
         journal.finish_run(run_id, "failed")
-        _attach(error, apply_answers(plan.results, plan.operations, state.answers))
-        raise
+        if not isinstance(error, Exception):
+            raise  # SystemExit and the like end the process as they are
+        so_far = apply_answers(plan.results, plan.operations, state.answers)
+        raise ApplyStopped(error, so_far) from error
     results = apply_answers(plan.results, plan.operations, state.answers)
     if state.stop_error is None and state.stop_request.signum is not None:
-        state.stop_error = RunStopped(state.stop_request.signum)
+        journal.finish_run(run_id, "stopped")
+        raise RunStopped(state.stop_request.signum, results)
     if state.stop_error is not None:
         journal.finish_run(run_id, "stopped")
-        _attach(state.stop_error, results)
-        raise state.stop_error
+        raise ApplyStopped(state.stop_error, results) from state.stop_error
     return results
-
-
-_PARTIAL: Final = "batch_partial_results"
-
-
-def _attach(error: BaseException, results: pd.DataFrame) -> None:
-    setattr(error, _PARTIAL, results)
 
 
 def partial_results(error: BaseException) -> pd.DataFrame | None:
     """The results of a run stopped by `error` (answered lines done, the rest `planned`)."""
-    found = getattr(error, _PARTIAL, None)
-    return found if isinstance(found, pd.DataFrame) else None
+    if isinstance(error, ApplyStopped | ApplyCancelled):
+        return error.results
+    return None
 
 
 __all__ = ["ChunkProgress", "apply_operations", "partial_results"]

@@ -21,9 +21,9 @@ from batch.cli.common import (
 )
 from batch.cli.confirm import YES
 from batch.cli.files import refuse_idle_options, run_files
+from batch.counts import RunSummary
 from batch.delivery.mail import MailError, send_report
 from batch.output import Output
-from batch.pipeline import RunOutcome
 from batch.settings import Settings
 
 FILES = click.argument(
@@ -103,13 +103,13 @@ def apply_command(
     announce(settings)
     confirm = terminal_confirm() if asks(yes) and not settings.dry_run else None
 
-    def run_one(path: Path) -> RunOutcome:
+    def run_one(path: Path) -> RunSummary:
         return deliver(apply_file(path, settings, output, confirm=confirm), settings, output)
 
     run_files(files, run_one, output)
 
 
-def deliver(outcome: RunOutcome, settings: Settings, output: Output) -> RunOutcome:
+def deliver(outcome: RunSummary, settings: Settings, output: Output) -> RunSummary:
     """Mail the report when mail is configured; a mail that fails is logged and makes exit 1.
 
     The report stays in place whatever happens to the mail.
@@ -117,7 +117,7 @@ def deliver(outcome: RunOutcome, settings: Settings, output: Output) -> RunOutco
     if not settings.mail.enabled:
         return outcome
     try:
-        send_report(settings.mail, outcome.report_path, outcome.summary())
+        send_report(settings.mail, outcome.report_path, outcome)
     except MailError as error:
         output.error(str(error), file=outcome.file_name)
         return replace(outcome, exit_code=max(outcome.exit_code, error.exit_code))

@@ -126,7 +126,7 @@ def assign_command(
         output = make_output(settings)
         announce(settings)
         outcome = apply_file(file, settings, output)
-        results = report_results(outcome.report_path)
+        results = report_results(outcome.report_path or report)
     click.echo(result_line(email.strip(), results))
     if keep is not None:
         click.echo(f"Report: {outcome.report_path}")

@@ -18,8 +18,8 @@ from batch.settings import DEFAULT_CONFIG_PATH, Settings, oauth_url_beside
 from batch.vocabulary import Mode
 
 if TYPE_CHECKING:
+    from batch.counts import RunSummary
     from batch.output import Output
-    from batch.pipeline import RunOutcome
 
 F = TypeVar("F", bound=Callable[..., Any])
 logger = logging.getLogger("batch")
@@ -28,6 +28,11 @@ logger = logging.getLogger("batch")
 def common_options(func: F) -> F:
     """Add `--config`, `--report` and `--sandbox` to a command."""
     return config_option(report_option(sandbox_option(func)))
+
+
+def reading_options(func: F) -> F:
+    """Add `--config`, `--sandbox`, `--api-url`, `--oauth-url`: for commands reading an account."""
+    return config_option(sandbox_option(account_options(func)))
 
 
 def sandbox_option(func: F) -> F:
@@ -186,7 +191,7 @@ def make_output(settings: Settings) -> Output:
     return Output(settings.log_format, quiet=settings.quiet)
 
 
-def finish(outcome: RunOutcome, output: Output) -> None:
+def finish(outcome: RunSummary, output: Output) -> None:
     """Print the run's summary on stdout and exit with the run's exit code."""
     output.summary(dict(outcome.counts), outcome.seats_lines)
     counts = ", ".join(f"{n} {name}" for name, n in outcome.counts.items() if n)

@@ -20,12 +20,12 @@ from typing import Final
 import click
 
 from batch.cli.common import (
-    account_options,
     announce,
     build_settings,
     handle_errors,
     make_output,
     output_options,
+    reading_options,
 )
 from batch.errors import InputError
 from batch.model import AccountSnapshot, AccountUser
@@ -147,19 +147,7 @@ def out_path(out: Path | None, reports_dir: Path, account_id: str) -> Path:
     show_default=True,
     help="Which users: active, pending and/or inactive, comma-separated.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (TOML; default ./batch.toml when it exists).",
-)
-@click.option(
-    "--sandbox",
-    "sandbox_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Use the emulated account stored in this JSON file instead of Zoom.",
-)
-@account_options
+@reading_options
 @output_options
 @handle_errors
 def export_command(

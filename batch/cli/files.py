@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from batch.errors import AccountError, BatchError, InputError, NotConfirmed
+from batch.errors import AccountError, ApplyStopped, BatchError, InputError, NotConfirmed
 from batch.vocabulary import Mode
 
 if TYPE_CHECKING:
+    from batch.counts import RunSummary
     from batch.output import Output
-    from batch.pipeline import RunOutcome
     from batch.settings import Settings
 
 
@@ -63,7 +63,7 @@ def refuse_idle_options(settings: Settings, given: Mapping[str, object], files: 
 
 
 def run_files(
-    files: Sequence[Path], run_one: Callable[[Path], RunOutcome], output: Output
+    files: Sequence[Path], run_one: Callable[[Path], RunSummary], output: Output
 ) -> NoReturn:
     """Run each file, print its result lines, exit with the worst code of them all."""
     from batch.cli.summary_table import print_outcome
@@ -76,11 +76,9 @@ def run_files(
             click.echo(f"{path.name}: {declined}")
             worst = max(worst, declined.exit_code)
             continue
-        except AccountError:
-            raise
         except BatchError as error:
-            if len(files) == 1:
-                raise
+            if len(files) == 1 or _account_refused(error):
+                raise  # the account stops every file, not this one only
             message = str(error)
             if not message.startswith(path.name):
                 message = f"{path.name}: {message}"
@@ -90,3 +88,9 @@ def run_files(
         print_outcome(outcome, output)
         worst = max(worst, outcome.exit_code)
     sys.exit(worst)
+
+
+def _account_refused(error: BatchError) -> bool:
+    """True when the account stopped the run (before applying, or partway through it)."""
+    cause = error.cause if isinstance(error, ApplyStopped) else error
+    return isinstance(cause, AccountError)

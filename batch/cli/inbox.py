@@ -118,9 +118,8 @@ def _processor(output: Output, confirm: Confirm | None) -> Callable[[Path, Setti
         from batch.pipeline import apply_file  # imported at the first file: empty runs stay light
 
         outcome = apply_file(path, settings, output, command="inbox", confirm=confirm)
-        summary = outcome.summary()
-        counts = ", ".join(f"{n} {name}" for name, n in summary.counts.items() if n)
+        counts = ", ".join(f"{n} {name}" for name, n in outcome.counts.items() if n)
         click.echo(f"{shown(path.name)}: {counts or 'no lines'} (exit {outcome.exit_code})")
-        return FileOutcome(outcome.exit_code, outcome.report_path, summary, None)
+        return FileOutcome(outcome.exit_code, outcome.report_path, outcome, None)
 
     return process

@@ -59,13 +59,7 @@ def show_command(path: Path) -> None:
         f"Sandbox account {account.id} ({path}): {account.plan} plan, On-prem user type "
         f"{'available' if account.on_prem else 'not available'}"
     )
-    if sys.stdout.isatty():
-        _print_rich(title, tables)
-    else:
-        click.echo(title)
-        for name, headers, rows in tables:
-            click.echo(f"\n{name}")
-            click.echo(_plain_table(headers, rows))
+    print_tables(title, tables)
 
 
 Table = tuple[str, tuple[str, ...], list[tuple[str, ...]]]
@@ -105,6 +99,17 @@ def _tables(account: Account) -> list[Table]:
             users,
         ),
     ]
+
+
+def print_tables(title: str, tables: list[Table]) -> None:
+    """The title and the tables: drawn on a terminal, plain text otherwise (for pipes and logs)."""
+    if sys.stdout.isatty():
+        _print_rich(title, tables)
+    else:
+        click.echo(title)
+        for name, headers, rows in tables:
+            click.echo(f"\n{name}")
+            click.echo(_plain_table(headers, rows))
 
 
 def _plain_table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

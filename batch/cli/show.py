@@ -15,14 +15,14 @@ from pathlib import Path
 import click
 
 from batch.cli.common import (
-    account_options,
     announce,
     build_settings,
     handle_errors,
     make_output,
     output_options,
+    reading_options,
 )
-from batch.cli.sandbox import Table, _plain_table, _print_rich
+from batch.cli.sandbox import Table, print_tables
 from batch.model import AccountSnapshot
 from batch.vocabulary import ADDON_NAMES, ADDONS, EXIT_OK, EXIT_ROWS, UserType
 
@@ -79,19 +79,7 @@ def account_tables(state: AccountSnapshot, emails: tuple[str, ...]) -> tuple[lis
 
 @click.command("show", short_help="Show seats, users by type and status, and holdings.")
 @click.argument("emails", nargs=-1)
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (TOML; default ./batch.toml when it exists).",
-)
-@click.option(
-    "--sandbox",
-    "sandbox_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Use the emulated account stored in this JSON file instead of Zoom.",
-)
-@account_options
+@reading_options
 @output_options
 @handle_errors
 def show_command(emails: tuple[str, ...], config_path: Path | None, **options: object) -> None:
@@ -109,11 +97,5 @@ def show_command(emails: tuple[str, ...], config_path: Path | None, **options: o
         f"Account {state.account_id}: {state.plan} plan, On-prem user type "
         f"{'available' if state.on_prem_available else 'not available'}"
     )
-    if sys.stdout.isatty():
-        _print_rich(title, tables)
-    else:
-        click.echo(title)
-        for name, headers, rows in tables:
-            click.echo(f"\n{name}")
-            click.echo(_plain_table(headers, rows))
+    print_tables(title, tables)
     sys.exit(EXIT_ROWS if missing else EXIT_OK)

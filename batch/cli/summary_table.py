@@ -15,8 +15,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from batch.counts import ProblemLine, RunSummary
 from batch.output import Output
-from batch.pipeline import ProblemLine, RunOutcome
 
 PROBLEM_HEADERS = ("Row", "Email", "License", "Code", "Message")
 
@@ -60,7 +60,7 @@ def problems_table(problems: Sequence[ProblemLine], total: int, width: int) -> T
     return table
 
 
-def print_summary(outcome: RunOutcome, console: Console) -> None:
+def print_summary(outcome: RunSummary, console: Console) -> None:
     """The counts table, the problem lines and the seats lines, on a rich console."""
     counts = Table(title="Result lines", title_justify="left")
     counts.add_column("Outcome")
@@ -75,7 +75,7 @@ def print_summary(outcome: RunOutcome, console: Console) -> None:
         console.print(line, markup=False)
 
 
-def print_outcome(outcome: RunOutcome, output: Output) -> None:
+def print_outcome(outcome: RunSummary, output: Output) -> None:
     """Summarise one file's run: the terminal summary (or `summary` event), then stdout lines."""
     if output.style == "rich" and not output.quiet:
         print_summary(outcome, Console(file=output.stream, highlight=False))

@@ -10,61 +10,71 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 import click
 
-from batch.cli.common import account_options, announce, build_settings, handle_errors
+from batch.cli.common import announce, build_settings, handle_errors, reading_options
 from batch.errors import AccountError, InputError
 from batch.model import SeatKey, Seats
 from batch.settings import Settings
 from batch.vocabulary import ADDON_SIZES, ADDONS, Kind
 
 ROWS: Final = 5000  # rows the dropdowns cover
-TEXT: Final[dict[str, dict[str, object]]] = {
-    "en": {
-        "sheet": "Users",
-        "instructions": "Instructions",
-        "headers": ("Email", "First name", "Last name", "Department", "Cost center",
-                    "User type", "Large Meeting", "Webinar", "Zoom Events"),
-        "types": ("Licensed", "Basic", "On-prem"),
-        "remove": "remove",
-        "lines": (
-            "How to fill in this workbook (batch template)",
-            "",
-            "One row per user on the Users sheet; Email is required.",
-            "User type: Licensed, Basic or On-prem (pick from the list); blank leaves it as is.",
-            "Large Meeting, Webinar, Zoom Events: a size from the list gives that add-on, "
-            "'remove' takes it away, blank leaves it as is.",
-            "Add-ons need a Licensed (or On-prem) user: set User type to Licensed in the same row.",
-            "Department and Cost center are used for the report's Chargeback sheet.",
-            "Check it:  batch validate FILE.xlsx   then   batch plan FILE.xlsx",
-            "Apply it:  batch apply FILE.xlsx",
-        ),
-    },
-    "nl": {
-        "sheet": "Gebruikers",
-        "instructions": "Instructies",
-        "headers": ("E-mailadres", "Voornaam", "Achternaam", "Afdeling", "Kostenplaats",
-                    "Gebruikerstype", "Grote vergadering", "Webinar", "Zoom Events"),
-        "types": ("Met licentie", "Basis", "On-prem"),
-        "remove": "verwijderen",
-        "lines": (
-            "Zo vult u deze werkmap in (batch template)",
-            "",
-            "Eén rij per gebruiker op het blad Gebruikers; E-mailadres is verplicht.",
-            "Gebruikerstype: Met licentie, Basis of On-prem (kies uit de lijst); leeg laat het "
-            "zoals het is.",
-            "Grote vergadering, Webinar, Zoom Events: een grootte uit de lijst geeft die "
-            "add-on, 'verwijderen' neemt hem weg, leeg laat hem zoals hij is.",
-            "Add-ons vragen een gebruiker met licentie (of On-prem): zet Gebruikerstype op "
-            "Met licentie in dezelfde rij.",
-            "Afdeling en Kostenplaats komen op het blad Chargeback van het rapport.",
-            "Controleren:  batch validate BESTAND.xlsx   daarna   batch plan BESTAND.xlsx",
-            "Uitvoeren:  batch apply BESTAND.xlsx",
-        ),
-    },
+
+
+@dataclass(frozen=True)
+class TemplateText:
+    """The words of the template in one language."""
+
+    sheet: str  # the users sheet
+    instructions: str  # the instructions sheet
+    headers: tuple[str, ...]  # email, names, department, cost center, user type, add-ons
+    types: tuple[str, ...]  # the user type dropdown
+    remove: str  # the add-on dropdowns' word that removes
+    lines: str  # the instructions, one line per row
+
+
+TEXT: Final = {
+    "en": TemplateText(
+        "Users",
+        "Instructions",
+        ("Email", "First name", "Last name", "Department", "Cost center", "User type",
+         "Large Meeting", "Webinar", "Zoom Events"),
+        ("Licensed", "Basic", "On-prem"),
+        "remove",
+        """How to fill in this workbook (batch template)
+
+One row per user on the Users sheet; Email is required.
+User type: Licensed, Basic or On-prem (pick from the list); blank leaves it as is.
+Large Meeting, Webinar, Zoom Events: a size from the list gives that add-on, \
+'remove' takes it away, blank leaves it as is.
+Add-ons need a Licensed (or On-prem) user: set User type to Licensed in the same row.
+Department and Cost center are used for the report's Chargeback sheet.
+Check it:  batch validate FILE.xlsx   then   batch plan FILE.xlsx
+Apply it:  batch apply FILE.xlsx""",
+    ),
+    "nl": TemplateText(
+        "Gebruikers",
+        "Instructies",
+        ("E-mailadres", "Voornaam", "Achternaam", "Afdeling", "Kostenplaats", "Gebruikerstype",
+         "Grote vergadering", "Webinar", "Zoom Events"),
+        ("Met licentie", "Basis", "On-prem"),
+        "verwijderen",
+        """Zo vult u deze werkmap in (batch template)
+
+Eén rij per gebruiker op het blad Gebruikers; E-mailadres is verplicht.
+Gebruikerstype: Met licentie, Basis of On-prem (kies uit de lijst); leeg laat het zoals het is.
+Grote vergadering, Webinar, Zoom Events: een grootte uit de lijst geeft die add-on, \
+'verwijderen' neemt hem weg, leeg laat hem zoals hij is.
+Add-ons vragen een gebruiker met licentie (of On-prem): zet Gebruikerstype op Met licentie \
+in dezelfde rij.
+Afdeling en Kostenplaats komen op het blad Chargeback van het rapport.
+Controleren:  batch validate BESTAND.xlsx   daarna   batch plan BESTAND.xlsx
+Uitvoeren:  batch apply BESTAND.xlsx""",
+    ),
 }  # fmt: skip
 
 
@@ -96,16 +106,16 @@ def write_template(
     from openpyxl.worksheet.datavalidation import DataValidation
 
     text = TEXT[lang]
-    headers: tuple[str, ...] = text["headers"]  # type: ignore[assignment]
+    headers = text.headers
     wb = Workbook()
     intro = wb.active
     assert intro is not None
-    intro.title = str(text["instructions"])
-    for line in text["lines"]:  # type: ignore[attr-defined]
+    intro.title = text.instructions
+    for line in text.lines.splitlines():
         intro.append([line])
     intro["A1"].font = Font(bold=True, size=14)
     intro.column_dimensions["A"].width = 110
-    users = wb.create_sheet(str(text["sheet"]))
+    users = wb.create_sheet(text.sheet)
     users.append(list(headers))
     for cell in users[1]:
         cell.font = Font(bold=True)
@@ -113,10 +123,10 @@ def write_template(
     for n, header in enumerate(headers, 1):
         users.column_dimensions[get_column_letter(n)].width = max(len(header) + 4, 14)
     users.column_dimensions["A"].width = 34
-    types = [t for t in text["types"] if on_prem or t != "On-prem"]  # type: ignore[attr-defined]
+    types = [t for t in text.types if on_prem or t != "On-prem"]
     lists = {headers.index(headers[5]): types}
     for offset, kind in enumerate(ADDONS):
-        lists[6 + offset] = [*(str(s) for s in sizes.get(kind, ())), str(text["remove"])]
+        lists[6 + offset] = [*(str(s) for s in sizes.get(kind, ())), text.remove]
     for position, choices in lists.items():
         column = get_column_letter(position + 1)
         rule = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
@@ -145,19 +155,7 @@ def write_template(
     show_default=True,
     help="Language of the headers, words and instructions.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file (TOML; default ./batch.toml when it exists).",
-)
-@click.option(
-    "--sandbox",
-    "sandbox_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Use the emulated account stored in this JSON file instead of Zoom.",
-)
-@account_options
+@reading_options
 @handle_errors
 def template_command(out: Path, lang: str, config_path: Path | None, **options: object) -> None:
     """Write a blank input workbook with instructions and dropdowns.

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from batch.cli.common import account_options, build_settings, handle_errors
+from batch.cli.common import account_options, build_settings, handle_errors, sandbox_option
 from batch.errors import InputError
 from batch.settings import Settings
 
@@ -36,12 +36,7 @@ def _store(settings: Settings) -> Any:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Config file (TOML; default ./batch.toml when it exists); its [web] section too.",
 )
-@click.option(
-    "--sandbox",
-    "sandbox_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Use the emulated account stored in this JSON file instead of Zoom.",
-)
+@sandbox_option
 @account_options
 @click.option(
     "--journal",

@@ -27,17 +27,26 @@ from typing import Final
 import pandas as pd
 from openpyxl import Workbook
 
+from batch.counts import outcome_counts
 from batch.errors import InputError
 from batch.model import AccountSnapshot, RunInfo
 from batch.report.cells import MAX_DATA_ROWS, page_marks
 from batch.report.chargeback import write_chargeback
 from batch.report.problems import write_problems
 from batch.report.results import write_results
-from batch.report.seats import write_seats
+from batch.report.seats import seat_figures, write_seats
 from batch.report.sheetxml import save_workbook
+from batch.report.state import SeatMoves, seat_moves
 from batch.report.summary import write_summary
 
-__all__ = ["check_report_target", "default_report_path", "publish_new", "write_report"]
+__all__ = [
+    "SeatMoves",
+    "check_report_target",
+    "default_report_path",
+    "publish_new",
+    "seat_moves",
+    "write_report",
+]
 
 _MAX_SAME_NAME: Final = 10_000  # reports of one file in one second, before giving up
 
@@ -81,6 +90,8 @@ def write_report(
     currency: str = "EUR",
     max_rows: int = MAX_DATA_ROWS,
     replace_existing: bool = True,
+    counts: Mapping[str, int] | None = None,
+    moves: SeatMoves | None = None,
 ) -> Path:
     """Write the run's report workbook at `path` (parents created) and return where it went.
 
@@ -92,16 +103,25 @@ def write_report(
     for plan and dry run: the state after is projected from the planned lines). `prices` maps a
     license label to its monthly price for the Chargeback sheet. `max_rows` is the number of
     data lines per Results/Problems sheet before the table continues on the next one.
+
+    `counts` (result lines per outcome) and `moves` (the seats the run freed and granted) are
+    the run's figures as the pipeline computed them once; without them they are taken from
+    `results` (`batch.counts.outcome_counts`, `state.seat_moves`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     results = results.reset_index(drop=True)
+    if counts is None:
+        counts = outcome_counts(results)
+    seats = None
+    if before is not None:
+        seats = seat_figures(moves if moves is not None else seat_moves(results), before, after)
     wb = Workbook(write_only=True)
-    write_summary(wb, run, results)
+    write_summary(wb, run, results, counts)
     tables = write_results(wb, run, results, max_rows=max_rows)
     tables += write_problems(wb, run, results, max_rows=max_rows)
-    write_seats(wb, run, results, before, after)
-    write_chargeback(wb, run, results, before, after, prices, currency)
+    write_seats(wb, run, seats, read_after=after is not None)
+    write_chargeback(wb, run, results, before, after, seats, prices, currency)
     for ws in wb.worksheets:
         page_marks(ws, run.file.name, sandbox=run.is_sandbox)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -36,7 +36,7 @@ from batch.report.cells import (
     styled,
 )
 from batch.report.labels import seat_key, seat_label, sort_labels
-from batch.report.seats import seat_lines
+from batch.report.seats import SeatFigures
 from batch.report.state import changing_lines, holding_table, projected_holdings
 from batch.vocabulary import UserType
 
@@ -103,22 +103,16 @@ def chargeback_table(
     return table.reindex(columns=sort_labels(table.columns)).sort_index()
 
 
-def not_read_counts(
-    results: pd.DataFrame,
-    before: AccountSnapshot,
-    after: AccountSnapshot | None,
-    holdings: pd.DataFrame,
-) -> dict[str, int]:
+def not_read_counts(seats: SeatFigures, holdings: pd.DataFrame) -> dict[str, int]:
     """Per label, the seats in use after the run (as Seats counts them) that no read holder
     accounts for: Seats' "Used after" minus the licenses of the holders read. Licensed and
     On-prem holders together take the Licensed seats; the difference goes in `Licensed`.
     Negative when more holders were read than the account counts seats (a note says so).
     """
-    lines, _ = seat_lines(results, before, after)
     held = holdings["label"].map(_seat_label_of).value_counts()
     return {
         line.label: line.used_after - int(held.get(line.label, 0))
-        for line in lines
+        for line in seats.lines
         if line.used_after != int(held.get(line.label, 0))
     }
 
@@ -135,13 +129,14 @@ def write_chargeback(
     results: pd.DataFrame,
     before: AccountSnapshot | None,
     after: AccountSnapshot | None,
+    seats: SeatFigures | None,
     prices: Mapping[str, float] | None,
     currency: str,
 ) -> None:
-    """Write the Chargeback sheet."""
+    """Write the Chargeback sheet (`seats`: the Seats sheet's figures, None without an account)."""
     ws = wb.create_sheet(CHARGEBACK_SHEET)
     state = after or before
-    if state is None or before is None:
+    if state is None or before is None or seats is None:
         offline = (DEPARTMENT_HEADER, TOTAL_LABEL)
         frame_table(ws, offline, [estimate_width(h, []) for h in offline], 0)
         ws.append(header_cells(ws, offline))
@@ -152,7 +147,7 @@ def write_chargeback(
     else:
         holdings = projected_holdings(before, changing_lines(results))
     prices = dict(prices or {})
-    not_read = not_read_counts(results, before, after, holdings)
+    not_read = not_read_counts(seats, holdings)
     tables = {
         field: _Groups(
             chargeback_table(run, state, holdings, field),

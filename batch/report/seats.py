@@ -1,7 +1,8 @@
 """The `Seats` sheet: per license and size, purchased, used before, freed, granted, used after,
 free after.
 
-Freed and granted come from the lines this run applied (planned lines for plan and dry run).
+Freed and granted are the run's seat moves (`SeatMoves`, handed in: the lines this run applied,
+planned lines for plan and dry run).
 Used after is the account's own count when it was read again after the run, and must equal
 used before - freed + granted; when it does not, a note line says so. Without an account
 (validate) the sheet only says why it is empty.
@@ -12,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-import pandas as pd
 from openpyxl import Workbook
 
 from batch.model import AccountSnapshot, RunInfo, SeatKey
@@ -25,7 +25,7 @@ from batch.report.cells import (
     styled,
 )
 from batch.report.labels import seat_label, seat_order
-from batch.report.state import changing_lines, seat_moves
+from batch.report.state import SeatMoves
 
 SEATS_SHEET: Final = "Seats"
 SEATS_HEADERS: Final = (
@@ -54,11 +54,18 @@ class SeatLine:
         return self.purchased - self.used_after
 
 
-def seat_lines(
-    results: pd.DataFrame, before: AccountSnapshot, after: AccountSnapshot | None
-) -> tuple[list[SeatLine], list[str]]:
+@dataclass(frozen=True)
+class SeatFigures:
     """The Seats rows and the note lines (mismatches between the account and the arithmetic)."""
-    moves = seat_moves(changing_lines(results))
+
+    lines: list[SeatLine]
+    notes: list[str]
+
+
+def seat_figures(
+    moves: SeatMoves, before: AccountSnapshot, after: AccountSnapshot | None
+) -> SeatFigures:
+    """Per license and size, the seats before, moved by the run (`moves`) and after it."""
     keys: set[SeatKey] = set(before.seats) | set(moves.freed) | set(moves.granted)
     if after is not None:
         keys |= set(after.seats)
@@ -82,27 +89,23 @@ def seat_lines(
                     "something else changed the account during the run."
                 )
         lines.append(SeatLine(seat_label(key), purchased, used_before, freed, granted, used_after))
-    return lines, notes
+    return SeatFigures(lines, notes)
 
 
 def write_seats(
-    wb: Workbook,
-    run: RunInfo,
-    results: pd.DataFrame,
-    before: AccountSnapshot | None,
-    after: AccountSnapshot | None,
+    wb: Workbook, run: RunInfo, figures: SeatFigures | None, *, read_after: bool
 ) -> None:
-    """Write the Seats sheet."""
+    """Write the Seats sheet (`figures` None: no account was read; `read_after`: it was read
+    again after the run)."""
     ws = wb.create_sheet(SEATS_SHEET)
-    if before is None:
+    if figures is None:
         frame_table(ws, SEATS_HEADERS, [estimate_width(h, []) for h in SEATS_HEADERS], 0)
         ws.append(header_cells(ws, SEATS_HEADERS))
         ws.append([styled(ws, OFFLINE_NOTE, font=NOTE_FONT)])
         return
-    lines, warnings = seat_lines(results, before, after)
     rows = [
         [s.label, s.purchased, s.used_before, s.freed, s.granted, s.used_after, s.free_after]
-        for s in lines
+        for s in figures.lines
     ]
     widths = [estimate_width(h, [r[n] for r in rows]) for n, h in enumerate(SEATS_HEADERS)]
     frame_table(ws, SEATS_HEADERS, widths, len(rows))
@@ -110,12 +113,12 @@ def write_seats(
     for row in rows:
         ws.append(row)
     ws.append([])
-    if after is not None:
+    if read_after:
         how = "as the account counts them after the run"
     elif run.command == "plan" or run.dry_run:
         how = "projected from the planned lines (nothing was changed)"
     else:
         how = "used before - freed + granted (the account was not read again)"
     ws.append([styled(ws, f"Used after: {how}. Freed/Granted: lines of this run.", font=NOTE_FONT)])
-    for warning in warnings:
+    for warning in figures.notes:
         ws.append([styled(ws, warning, font=WARNING_FONT)])

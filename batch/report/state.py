@@ -36,8 +36,14 @@ class SeatMoves:
     granted: Counter[SeatKey]
 
 
-def seat_moves(lines: pd.DataFrame) -> SeatMoves:
-    """A line's `previous` frees a seat and its `license` takes one; a remove frees its license."""
+def seat_moves(results: pd.DataFrame) -> SeatMoves:
+    """The seats a run's changing lines move: a line's `previous` frees a seat and its `license`
+    takes one; a remove frees its license.
+
+    Read from the result lines' license labels; the pipeline calls it once per report and hands
+    the moves to the report's sheets, which read nothing from labels themselves.
+    """
+    lines = changing_lines(results)
     freed: Counter[SeatKey] = Counter()
     granted: Counter[SeatKey] = Counter()
     previous = lines["previous"] if "previous" in lines else pd.Series("", index=lines.index)

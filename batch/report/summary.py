@@ -3,6 +3,7 @@ lines per outcome and per license, and a bar chart of licenses by outcome."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 import pandas as pd
@@ -58,12 +59,6 @@ def title(run: RunInfo) -> str:
     return OFFLINE_TITLE
 
 
-def outcome_counts(results: pd.DataFrame) -> dict[str, int]:
-    """Result lines per outcome, all seven, zeros included, in the spec's order."""
-    found = results["outcome"].astype("string").value_counts()
-    return {o: int(found.get(o, 0)) for o in OUTCOMES}
-
-
 def license_counts(results: pd.DataFrame) -> pd.DataFrame:
     """Result lines per license (rows, report order) and outcome (columns, spec order)."""
     if results.empty:
@@ -112,8 +107,10 @@ def _account_text(run: RunInfo) -> str:
     return run.account_id or "none (offline)"
 
 
-def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
-    """Write the Summary sheet."""
+def write_summary(
+    wb: Workbook, run: RunInfo, results: pd.DataFrame, counts: Mapping[str, int]
+) -> None:
+    """Write the Summary sheet; `counts` are the run's result lines per outcome (batch.counts)."""
     ws = wb.create_sheet(SUMMARY_SHEET)
     for letter, width in zip("ABCDEFGHI", COLUMN_WIDTHS, strict=True):
         ws.column_dimensions[letter].width = width
@@ -154,7 +151,6 @@ def write_summary(wb: Workbook, run: RunInfo, results: pd.DataFrame) -> None:
     ws.append([])
     row = 4 + len(facts) + 1
 
-    counts = outcome_counts(results)
     ws.append([styled(ws, "Result lines per outcome", font=SECTION_FONT)])
     ws.append(header_cells(ws, ["Outcome", "Lines"], numbers=[1]))
     for outcome, count in counts.items():
