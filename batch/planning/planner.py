@@ -30,7 +30,7 @@ from .account_rules import (
     removal_lines,
     users_frame,
 )
-from .operations import Operation, build_operations
+from .operations import Operations, build_operations
 from .seats import (
     BASE_KEY,
     allocate,
@@ -57,7 +57,7 @@ class Plan:
     """What a run would do: one result line per result, and the calls that would do it."""
 
     results: pd.DataFrame  # file results' columns (+ previous); row is Int64 (<NA> for sync lines)
-    operations: tuple[Operation, ...]  # ordered: phase, then file order
+    operations: Operations  # ordered: phase, then file order
     seats_after: dict[SeatKey, Seats]  # projected
     removals: dict[str, int]  # sync removals per license label, for --max-removals
 
