@@ -26,27 +26,18 @@ VALID = str(Outcome.VALID)
 
 
 def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
-    """The account's users as a table indexed by lower-case email, built once per plan."""
-    users = list(snapshot.users.values())
-    type_text: dict[UserType | None, str] = {t: t.value for t in UserType}
+    """The account's users as the planner reads them, indexed by lower-case email (`key`)."""
+    users = snapshot.user_table.frame
     return pd.DataFrame(
         {
-            "u_id": np.array([u.id or "" for u in users], dtype=object),
-            "u_type": np.array([type_text.get(u.type, "") for u in users], dtype=object),
-            "u_status": np.array([u.status for u in users], dtype=object),
-            "u_known": np.array([u.addons_known for u in users], dtype=bool),
-            "large_meeting": _sizes([u.large_meeting for u in users]),
-            "webinar": _sizes([u.webinar for u in users]),
-            "zoom_events": _sizes([u.zoom_events for u in users]),
+            "u_id": users["id"].to_numpy(dtype=object),
+            "u_type": users["type"].to_numpy(dtype=object),
+            "u_status": users["status"].to_numpy(dtype=object),
+            "u_known": users["addons_known"].to_numpy(dtype=bool),
+            **{k.value: users[k.value].array for k in ADDONS},
         },
-        index=pd.Index(list(snapshot.users), name="key"),
+        index=pd.Index(users.index, name="key"),
     )
-
-
-def _sizes(values: list[int | None]) -> pd.arrays.IntegerArray:
-    """Held sizes (None = not held) as an Int64 array, without a slow object conversion."""
-    data = np.array([v or 0 for v in values], dtype=np.int64)
-    return pd.arrays.IntegerArray(data, data == 0)
 
 
 Message: TypeAlias = str | pd.Series | Callable[[pd.DataFrame], pd.Series]
