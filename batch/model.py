@@ -189,7 +189,7 @@ class UserTable(Mapping[str, AccountUser]):
         return cls(frame)
 
     def __getitem__(self, email: str) -> AccountUser:
-        position = self.frame.index.get_indexer([email])[0]
+        position = self.frame.index.get_indexer(pd.Index([email]))[0]
         if position < 0:
             raise KeyError(email)
         return next(_made(self.frame.iloc[position : position + 1]))

@@ -28,8 +28,6 @@ import numpy as np
 import pandas as pd
 
 from batch.applying.outcomes import (
-    ADDONS_CATEGORY,
-    TYPE_CATEGORY,
     Answer,
     apply_answers,
     dependency_message,
@@ -39,6 +37,7 @@ from batch.applying.stopping import StopRequest
 from batch.errors import BatchError, RunStopped
 from batch.journal import Journal
 from batch.planning import Operation, Operations, Plan
+from batch.planning.operations import ADDONS_CATEGORY, TYPE_CATEGORY
 from batch.vocabulary import Code, Kind, UserType
 
 logger = logging.getLogger(__name__)

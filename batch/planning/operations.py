@@ -26,6 +26,8 @@ import pandas as pd
 
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Kind, Outcome, UserType
 
+from .table import Working
+
 PHASE_FREE = 0
 PHASE_BASE = 1
 PHASE_ADDONS = 2
@@ -177,7 +179,7 @@ def _row(op: Operation) -> dict[str, Any]:
 def _made(table: pd.DataFrame) -> Iterator[Operation]:
     """The Operation objects of some rows of the operations table."""
     sizes = [
-        [None if s is pd.NA else int(s) for s in table[k.value].astype("Int64").tolist()]
+        [None if pd.isna(s) else int(s) for s in table[k.value].astype("Int64").tolist()]
         for k in ADDONS
     ]
     columns = [
@@ -221,7 +223,7 @@ class _UserAddons:
         self.split = False
 
 
-def build_operations(lines: pd.DataFrame, needed: set[str]) -> Operations:
+def build_operations(lines: Working, needed: set[str]) -> Operations:
     """The operations of the planned lines, ordered by phase, then file order.
 
     `lines` is the planner's final table in result order (one line per result) with the

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import pandas as pd
 
 from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.planning.seats import seat_of_label
 from batch.vocabulary import PAID_TYPES, Kind, UserType, license_label, parse_license_word
 
 # (row, email as typed, license word, action="assign", outcome="valid", code="")
@@ -93,11 +94,10 @@ def user(
 
 def seat_key_of_label(label: str) -> SeatKey:
     """`Licensed` -> (BASE, None), `Webinar 500` -> (WEBINAR, 500)."""
-    parsed = parse_license_word(label)
-    if parsed is None:
+    key = seat_of_label(label)
+    if key is None:
         raise ValueError(label)
-    kind, _, size = parsed
-    return (Kind.BASE, None) if kind is Kind.BASE else (kind, size)
+    return key
 
 
 def account(
