@@ -41,6 +41,24 @@ REQUEST_COLUMNS: Final = (
     "kind", "user_type", "size", "action",
 )  # fmt: skip
 
+# Invisible characters that cling to pasted emails; removed wherever they are.
+INVISIBLE_EMAIL_CHARACTERS: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def normalise_emails(cells: pd.Series) -> pd.Series:
+    """Emails as compared, everywhere (the loader's `email`, the planner's keys, the journal's
+    op ids): invisible characters removed, trimmed (NBSP too), lower-cased.
+
+    >>> normalise_emails(pd.Series([" Ann@X.com\u00a0", "bo\u200bb@x.com"])).tolist()
+    ['ann@x.com', 'bob@x.com']
+    """
+    cells = cells.astype(str)
+    if not cells.str.isascii().all():  # the regex pass only when a cell can need it
+        cells = cells.str.replace(INVISIBLE_EMAIL_CHARACTERS, "", regex=True)
+        cells = cells.str.replace("\u00a0", " ")
+    return cells.str.strip().str.lower()
+
+
 # Optional request columns the loader adds; tables made without them read as "" (see rules).
 #   load_code str   a file-rule code the loader already knows ("conflict": `Webinar 500` in the
 #                   Large Meeting column), "" when none

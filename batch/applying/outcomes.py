@@ -13,7 +13,7 @@ from typing import Final
 import pandas as pd
 
 from batch.journal import OpState
-from batch.loading.requests import normalise_emails
+from batch.model import normalise_emails
 from batch.planning import Operation, Operations
 from batch.planning.operations import ADDONS_CATEGORY, FREE_SUFFIX, TYPE_CATEGORY, op_id_of
 from batch.vocabulary import Kind, Outcome, UserType

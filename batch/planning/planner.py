@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats, normalise_emails
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Code, Kind, Mode, Outcome, UserType
 
 from .account_rules import (
@@ -33,7 +33,6 @@ from .account_rules import (
 from .operations import Operations, build_operations
 from .seats import (
     BASE_KEY,
-    SEAT_COLUMNS,
     allocate,
     allocate_with_changes,
     free_before,
@@ -57,11 +56,13 @@ KIND_RANK = {Kind.BASE.value: 0, **{k.value: i + 1 for i, k in enumerate(ADDONS)
 class Plan:
     """What a run would do: one result line per result, and the calls that would do it."""
 
-    # file results' columns (+ previous, seat_free, seat_take); row is Int64 (<NA> for sync lines)
-    results: pd.DataFrame
+    results: pd.DataFrame  # file results' columns (+ previous); row is Int64 (<NA> for sync lines)
     operations: Operations  # ordered: phase, then file order
     seats_after: dict[SeatKey, Seats]  # projected
     removals: dict[str, int]  # sync removals per license label, for --max-removals
+    # per result line (request): the seat it frees and the seat it takes when it runs, as seat
+    # texts ("" none); `seat_moves(results, plan.seat_lines)` counts them for the lines changed
+    seat_lines: pd.DataFrame  # columns seats.SEAT_LINE_COLUMNS
 
 
 def addons_needed(requests: pd.DataFrame, users: Mapping[str, AccountUser], mode: Mode) -> set[str]:
@@ -183,12 +184,18 @@ def plan(
     operations = build_operations(lines, needed)
     _prepend_notes(lines)
     planned = lines["outcome"] == str(Outcome.PLANNED)
-    lines["seat_free"] = lines["free"].where(planned, "")
-    lines["seat_take"] = lines["take"].where(planned, "")
-    results = lines[[*columns, *SEAT_COLUMNS]].copy()
+    seat_lines = pd.DataFrame(
+        {
+            "request": lines["request"].to_numpy(),
+            "seat_free": lines["free"].where(planned, "").to_numpy(),
+            "seat_take": lines["take"].where(planned, "").to_numpy(),
+        }
+    )
+    results = lines[columns].copy()
     results["row"] = results["row"].astype("Int64")
     results["size"] = results["size"].astype("Int64")
-    return Plan(results, operations, seats_after(snapshot.seats, freed, granted_counts), removals)
+    projected = seats_after(snapshot.seats, freed, granted_counts)
+    return Plan(results, operations, projected, removals, seat_lines)
 
 
 def _prepend_notes(lines: Working) -> None:
@@ -211,7 +218,7 @@ def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.Dat
         w[column] = w[column].fillna("").astype(str)
     w["kind"] = w["kind"].fillna("").astype(str)
     normal = pd.Series(requests["email"].astype(str).to_numpy(), index=requests["request"])
-    typed = w["email"].fillna("").astype(str).str.replace("\u00a0", " ").str.strip().str.lower()
+    typed = normalise_emails(w["email"].fillna(""))
     w["key"] = w["request"].map(normal).fillna(typed).astype(str)
     w["file_valid"] = w["outcome"] == VALID
     # what the loader noted on a valid line ("read as jan@x.nl") starts its final message

@@ -6,12 +6,13 @@ both hold one), `(Kind.WEBINAR, 500)` for an add-on size. Public, for every stag
     seat_label((Kind.WEBINAR, 500))   -> "Webinar 500"   (the base seat: "Licensed")
     seat_of_label("On-prem")          -> (Kind.BASE, None); None for Basic and unknown words
     seat_order(key)                   -> sort key: the base seat first, then add-ons by kind, size
-    seat_moves(results)               -> SeatMoves: seats freed and granted by the lines a run
-                                         changed, read from the plan's `seat_free`/`seat_take`
+    seat_moves(results, plan.seat_lines) -> SeatMoves: seats freed and granted by the lines a
+                                         run changed (applied or planned)
 
 Inside the planner a seat is a short text (`seat_text`): `"base:"`, `"webinar:500"`, so that a
 million lines group by it without building tuples. The plan writes each result line's seats as
-such texts in `seat_free` (the seat the line gives back) and `seat_take` (the seat it takes).
+such texts in `Plan.seat_lines`: per request, `seat_free` (the seat the line gives back) and
+`seat_take` (the seat it takes).
 """
 
 from __future__ import annotations
@@ -64,27 +65,30 @@ class SeatMoves:
     granted: Counter[SeatKey]
 
 
-SEAT_COLUMNS: Final = ("seat_free", "seat_take")  # the plan's per-line seats, as seat texts
+# Plan.seat_lines: per result line (request id), the seat texts it frees and takes ("" none)
+SEAT_LINE_COLUMNS: Final = ("request", "seat_free", "seat_take")
 
 
-def seat_moves(results: pd.DataFrame) -> SeatMoves:
-    """Seats freed and granted by the lines a run changed: `applied` and `planned` lines not
-    done by an earlier run, read from the plan's `seat_free` / `seat_take` columns.
+def seat_moves(results: pd.DataFrame, seat_lines: pd.DataFrame) -> SeatMoves:
+    """Seats freed and granted by the lines a run changed: `applied` and `planned` lines of
+    `results` not done by an earlier run, with their seats from the plan's `seat_lines`.
 
     A downgrade to Basic and an add-on removal free their seat; an upgrade from Basic and an
     add-on grant take one; a size change frees the old size and takes the new one; Licensed <->
-    On-prem keeps the base seat (neither frees nor takes). Results without those columns (no
-    plan: validate) move nothing.
+    On-prem keeps the base seat (neither frees nor takes). Without a plan (validate) pass an
+    empty `seat_lines`: nothing moves.
 
-    >>> seat_moves(plan(requests, results, snapshot).results).granted
+    >>> p = plan(requests, results, snapshot)
+    >>> seat_moves(p.results, p.seat_lines).granted
     Counter({(<Kind.WEBINAR: 'webinar'>, 500): 1})
     """
-    if not set(SEAT_COLUMNS) <= set(results.columns):
+    if results.empty or seat_lines.empty:
         return SeatMoves(Counter(), Counter())
     changed = results["outcome"].astype(str).isin([str(Outcome.APPLIED), str(Outcome.PLANNED)])
     if "done_earlier" in results.columns:
         changed &= ~results["done_earlier"].fillna(False).astype(bool)
-    lines = results.loc[changed.to_numpy(dtype=bool)]
+    requests = results.loc[changed.to_numpy(dtype=bool), "request"]
+    lines = seat_lines[seat_lines["request"].isin(requests.tolist())]
     return SeatMoves(_counted(lines["seat_free"]), _counted(lines["seat_take"]))
 
 
