@@ -11,10 +11,12 @@ that every stage is vectorised; small things are frozen dataclasses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal, cast
 
+import numpy as np
 import pandas as pd
 
 from batch.vocabulary import Kind, Mode, UserType
@@ -38,6 +40,24 @@ REQUEST_COLUMNS: Final = (
     "request", "row", "email", "email_input", "column", "raw",
     "kind", "user_type", "size", "action",
 )  # fmt: skip
+
+# Invisible characters that cling to pasted emails; removed wherever they are.
+INVISIBLE_EMAIL_CHARACTERS: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
+
+
+def normalise_emails(cells: pd.Series) -> pd.Series:
+    """Emails as compared, everywhere (the loader's `email`, the planner's keys, the journal's
+    op ids): invisible characters removed, trimmed (NBSP too), lower-cased.
+
+    >>> normalise_emails(pd.Series([" Ann@X.com\u00a0", "bo\u200bb@x.com"])).tolist()
+    ['ann@x.com', 'bob@x.com']
+    """
+    cells = cells.astype(str)
+    if not cells.str.isascii().all():  # the regex pass only when a cell can need it
+        cells = cells.str.replace(INVISIBLE_EMAIL_CHARACTERS, "", regex=True)
+        cells = cells.str.replace("\u00a0", " ")
+    return cells.str.strip().str.lower()
+
 
 # Optional request columns the loader adds; tables made without them read as "" (see rules).
 #   load_code str   a file-rule code the loader already knows ("conflict": `Webinar 500` in the
@@ -76,7 +96,7 @@ class LoadedFile:
 # The account as the client reads it (or the sandbox holds it).
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AccountUser:
     """One user of the account with what they hold."""
 
@@ -115,6 +135,129 @@ class Seats:
 
 SeatKey = tuple[Kind, int | None]  # (Kind.BASE, None) or (Kind.WEBINAR, 500)
 
+# The users table: one row per user, indexed by lower-case email (AccountUser's fields).
+#   id        str    "" when Zoom gave none (pending users)
+#   type      str    a UserType value, "" for types the product does not manage
+#   status, first_name, last_name, dept, cost_center   str
+#   large_meeting, webinar, zoom_events                 Int64, <NA> when not held
+#   addons_known                                        bool
+USER_TEXT_COLUMNS: Final = (
+    "id",
+    "type",
+    "status",
+    "first_name",
+    "last_name",
+    "dept",
+    "cost_center",
+)
+USER_SIZE_COLUMNS: Final = ("large_meeting", "webinar", "zoom_events")
+_TYPES: Final = {t.value: t for t in UserType}
+
+
+class UserTable(Mapping[str, AccountUser]):
+    """An account's users as columns: a read-only Mapping email -> AccountUser.
+
+    A million users cost a few arrays, not a million objects; an AccountUser is made when one
+    is looked up or iterated. `frame` is the table itself (see USER_TEXT_COLUMNS), for the
+    vectorised planner.
+
+    >>> users = UserTable.of([AccountUser("id1", "ann@x.com", UserType.LICENSED, "active")])
+    >>> users["ann@x.com"].type, len(users), users.frame["type"].tolist()
+    (<UserType.LICENSED: 'Licensed'>, 1, ['Licensed'])
+    """
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+
+    @classmethod
+    def of(cls, users: Iterable[AccountUser] | Mapping[str, AccountUser]) -> UserTable:
+        """The table of some users (a Mapping's values are used; the emails are the users')."""
+        if isinstance(users, UserTable):
+            return users
+        people = list(users.values()) if isinstance(users, Mapping) else list(users)
+        emails = list(users) if isinstance(users, Mapping) else [u.email for u in people]
+        columns: dict[str, Any] = {
+            "id": [u.id or "" for u in people],
+            "type": [u.type.value if u.type is not None else "" for u in people],
+            "status": [u.status for u in people],
+            "first_name": [u.first_name for u in people],
+            "last_name": [u.last_name for u in people],
+            "dept": [u.dept for u in people],
+            "cost_center": [u.cost_center for u in people],
+        }
+        for name in USER_SIZE_COLUMNS:
+            data = np.array([getattr(u, name) or 0 for u in people], dtype=np.int64)
+            columns[name] = pd.arrays.IntegerArray(data, data == 0)
+        columns["addons_known"] = np.array([u.addons_known for u in people], dtype=bool)
+        return cls.from_columns(emails, columns)
+
+    @classmethod
+    def from_columns(cls, emails: Iterable[str], columns: Mapping[str, Any]) -> UserTable:
+        """The table of column data (see USER_TEXT_COLUMNS); missing text columns read as ""."""
+        index = pd.Index(list(emails), name="email", dtype="str")
+        frame = pd.DataFrame(index=index)
+        for name in USER_TEXT_COLUMNS:
+            frame[name] = pd.array(columns[name], dtype="str") if name in columns else ""
+        for name in USER_SIZE_COLUMNS:
+            frame[name] = pd.array(columns.get(name, [pd.NA] * len(index)), dtype="Int64")
+        frame["addons_known"] = np.asarray(columns.get("addons_known", True), dtype=bool)
+        frame["addons_known"] = frame["addons_known"].astype(bool)
+        return cls(frame)
+
+    def __getitem__(self, email: str) -> AccountUser:
+        position = self.frame.index.get_indexer(pd.Index([email]))[0]
+        if position < 0:
+            raise KeyError(email)
+        return next(_made(self.frame.iloc[position : position + 1]))
+
+    def __contains__(self, email: object) -> bool:
+        return email in self.frame.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.frame.index.tolist())
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def values(self) -> Iterator[AccountUser]:  # type: ignore[override]  # an iterator will do
+        for start in range(0, len(self.frame), 10_000):
+            yield from _made(self.frame.iloc[start : start + 10_000])
+
+    def items(self) -> Iterator[tuple[str, AccountUser]]:  # type: ignore[override]
+        for user in self.values():
+            yield user.email, user
+
+    def __repr__(self) -> str:
+        return f"UserTable({len(self)} users)"
+
+
+def _made(frame: pd.DataFrame) -> Iterator[AccountUser]:
+    """The AccountUser objects of some rows of a users table."""
+    emails = frame.index.tolist()
+    text = [frame[name].tolist() for name in USER_TEXT_COLUMNS]
+    sizes = [
+        [None if pd.isna(v) else int(v) for v in frame[name].tolist()] for name in USER_SIZE_COLUMNS
+    ]
+    known = frame["addons_known"].tolist()
+    for i, email in enumerate(emails):
+        uid, type_, status, first, last, dept, cost = (column[i] for column in text)
+        yield AccountUser(
+            id=uid or None,
+            email=email,
+            type=_TYPES.get(type_),
+            status=cast(Literal["active", "pending", "inactive"], status),
+            first_name=first,
+            last_name=last,
+            dept=dept,
+            cost_center=cost,
+            large_meeting=sizes[0][i],
+            webinar=sizes[1][i],
+            zoom_events=sizes[2][i],
+            addons_known=bool(known[i]),
+        )
+
 
 @dataclass(frozen=True)
 class AccountSnapshot:
@@ -123,10 +266,19 @@ class AccountSnapshot:
     account_id: str
     plan: str  # "pro", "business", ... (rate limits depend on it)
     on_prem_available: bool
-    users: dict[str, AccountUser]  # by lower-case email
+    users: Mapping[str, AccountUser]  # by lower-case email; kept as a UserTable (columns)
     seats: dict[SeatKey, Seats]  # owned plans only: a size not in here is not owned
     is_sandbox: bool = False
     read_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        # a dict of users (tests, the client) is stored as columns: a million users stay small
+        object.__setattr__(self, "users", UserTable.of(self.users))
+
+    @property
+    def user_table(self) -> UserTable:
+        """The users as columns (`user_table.frame`)."""
+        return cast(UserTable, self.users)
 
     def owned_sizes(self, kind: Kind) -> tuple[int, ...]:
         """The sizes of an add-on kind that the account has a plan of, ascending."""

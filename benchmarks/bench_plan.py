@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.model import AccountSnapshot, SeatKey, Seats, UserTable
 from batch.planning import plan
 from batch.vocabulary import ADDON_NAMES, ADDONS, Kind, Mode, UserType
 
@@ -27,14 +27,12 @@ def generate(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, Account
     emails = [f"user{i}@example.com" for i in range(n)]
     licensed = rng.random(n) < 0.6
     webinar = np.where(licensed & (rng.random(n) < 0.3), 500, 0)
-    users = {
-        e: AccountUser(
-            id=f"id{i}", email=e,
-            type=UserType.LICENSED if licensed[i] else UserType.BASIC, status="active",
-            webinar=int(webinar[i]) or None,
-        )
-        for i, e in enumerate(emails)
-    }  # fmt: skip
+    users = UserTable.from_columns(  # columns, as a million AccountUser objects would be most
+        emails,  # of the plan's memory
+        {"id": [f"id{i}" for i in range(n)], "status": ["active"] * n,
+         "type": np.where(licensed, UserType.LICENSED.value, UserType.BASIC.value),
+         "webinar": [int(w) or None for w in webinar]},
+    )  # fmt: skip
     kinds = np.array(["base", *(k.value for k in ADDONS)])[rng.integers(0, 4, n)]
     remove = (kinds != "base") & (rng.random(n) < 0.2)
     user_type = np.where(kinds == "base", np.where(licensed, "Basic", "Licensed"), "")

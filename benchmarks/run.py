@@ -341,34 +341,32 @@ def account_data(users: int, plan: str = "business") -> dict[str, Any]:
 
 
 def snapshot_of(data: dict[str, Any]) -> Any:
-    """The AccountSnapshot a client would read of `data` (every add-on known), without HTTP."""
-    from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
-    from batch.sandbox.account import derived_id
-    from batch.vocabulary import ADDONS, Kind, UserType
+    """The AccountSnapshot a client would read of `data` (every add-on known), without HTTP.
 
-    users: dict[str, AccountUser] = {}
+    Its users are built as columns (UserTable), as a million AccountUser objects would be
+    most of a 1M-line plan's memory."""
+    from batch.model import AccountSnapshot, SeatKey, Seats, UserTable
+    from batch.sandbox.account import derived_id
+    from batch.vocabulary import ADDONS, Kind
+
+    rows = data["users"]
+    status = [row.get("status", "active") for row in rows]
+    columns: dict[str, Any] = {
+        "id": [
+            "" if s == "pending" else derived_id(row["email"])
+            for row, s in zip(rows, status, strict=True)
+        ],
+        "type": [row["type"] for row in rows],
+        "status": status,
+        "addons_known": [s != "pending" for s in status],
+        **{k.value: [row.get(k.value) for row in rows] for k in ADDONS},
+    }
+    users = UserTable.from_columns([row["email"] for row in rows], columns)
     used: Counter[SeatKey] = Counter()
-    for row in data["users"]:
-        kind = UserType(row["type"])
-        status = row.get("status", "active")
-        pending = status == "pending"
-        sizes = {k: row.get(k.value) for k in ADDONS}
-        user = AccountUser(
-            id=None if pending else derived_id(row["email"]),
-            email=row["email"],
-            type=kind,
-            status=status,
-            large_meeting=sizes[Kind.LARGE_MEETING],
-            webinar=sizes[Kind.WEBINAR],
-            zoom_events=sizes[Kind.ZOOM_EVENTS],
-            addons_known=not pending,
-        )
-        users[user.email] = user
-        if kind is not UserType.BASIC:
-            used[(Kind.BASE, None)] += 1
-        for addon, size in sizes.items():
-            if size is not None:
-                used[(addon, size)] += 1
+    used[(Kind.BASE, None)] = sum(t != "Basic" for t in columns["type"])
+    for addon in ADDONS:
+        for size, n in Counter(s for s in columns[addon.value] if s is not None).items():
+            used[(addon, size)] = n
     seats: dict[SeatKey, Seats] = {(Kind.BASE, None): Seats(data["plans"]["base"]["hosts"], 0)}
     for addon in ADDONS:
         for size, count in data["plans"].get(addon.value, {}).items():

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Final, Literal
+from typing import Final
 
 import pandas as pd
 
-from batch.loading.requests import normalise_emails
-from batch.planning import Operation
+from batch.journal import OpState
+from batch.model import normalise_emails
+from batch.planning import Operation, Operations
+from batch.planning.operations import ADDONS_CATEGORY, FREE_SUFFIX, TYPE_CATEGORY, op_id_of
 from batch.vocabulary import Kind, Outcome, UserType
 
-OpState = Literal["pending", "sent", "applied", "failed", "skipped", "unknown"]
 Answer = tuple[OpState, str | None, str | None]  # (state, code, message), as the journal keeps it
-
-TYPE_CATEGORY: Final = "type"
-ADDONS_CATEGORY: Final = "addons"
-# The planner splits an add-on update whose freed seat another grant needs: `<email>|addons-free`.
-FREE_SUFFIX: Final = "-free"
 
 # The outcome of a line whose operation got this answer; other states leave the line `planned`.
 _OUTCOME_OF_STATE: Final[dict[str, Outcome]] = {
@@ -41,8 +37,7 @@ def op_id_for(email: str, kind: str) -> str:
     >>> op_id_for("ann@x.com", "webinar")
     'ann@x.com|addons'
     """
-    category = TYPE_CATEGORY if kind == Kind.BASE.value else ADDONS_CATEGORY
-    return f"{email}|{category}"
+    return op_id_of(email, TYPE_CATEGORY if kind == Kind.BASE.value else ADDONS_CATEGORY)
 
 
 def dependency_message(operation: Operation, row: int | None) -> str:
@@ -76,6 +71,8 @@ def apply_answers(
     (unchanged, invalid, ...) are never touched.
     """
     out = results.copy()
+    if isinstance(operations, Operations):  # only the answered ones become objects
+        operations = operations.where(operations.op_ids().isin(list(answers)))
     ranks = list(_OUTCOME_OF_STATE)
     # request id -> (rank, outcome, code, message); failed beats skipped beats applied
     decided: dict[int, tuple[int, Outcome, str, str]] = {}

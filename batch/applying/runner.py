@@ -20,15 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
+import numpy as np
 import pandas as pd
 
 from batch.applying.outcomes import (
-    ADDONS_CATEGORY,
-    TYPE_CATEGORY,
     Answer,
     apply_answers,
     dependency_message,
@@ -37,7 +36,8 @@ from batch.applying.outcomes import (
 from batch.applying.stopping import StopRequest
 from batch.errors import ApplyCancelled, ApplyStopped, BatchError, RunStopped
 from batch.journal import Journal
-from batch.planning import Operation, Plan
+from batch.planning import Operation, Operations, Plan
+from batch.planning.operations import ADDONS_CATEGORY, TYPE_CATEGORY
 from batch.vocabulary import Code, Kind, UserType
 
 logger = logging.getLogger(__name__)
@@ -86,17 +86,25 @@ class _Run:
     chunk_size: int
     on_chunk: Callable[[ChunkProgress], None] | None
     answers: dict[str, Answer] = field(default_factory=dict)
-    finished: dict[str, asyncio.Event] = field(default_factory=dict)
+    events: dict[str, asyncio.Event] = field(default_factory=dict)
     live: set[asyncio.Task[None]] = field(default_factory=set)
     stop_error: BaseException | None = None
     chunks_done: int = 0
+    group: int = 0  # the group of operations running now (they run one after the other)
     chunks_total: int = 0
-    group_of: dict[str, int] = field(default_factory=dict)
-    ops_by_id: dict[str, Operation] = field(default_factory=dict)
+    group_of: dict[str, int] = field(default_factory=dict)  # type operations (dependencies)
+    ops_by_id: dict[str, Operation] = field(default_factory=dict)  # type operations made so far
     _rows: dict[int, int | None] | None = None
     slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     stop_request: StopRequest = field(default_factory=StopRequest)
     on_answer: Callable[[], None] | None = None  # after each answered operation (progress)
+
+    def finished(self, op_id: str) -> asyncio.Event:
+        """Set once the operation is answered (made when first asked for)."""
+        event = self.events.get(op_id)
+        if event is None:
+            event = self.events[op_id] = asyncio.Event()
+        return event
 
     @property
     def stopping(self) -> bool:
@@ -119,7 +127,7 @@ class _Run:
         """Send one operation and record its answer (none when the run stops under it)."""
         try:
             if op.depends_on is not None and self.waits_for(op):
-                await self.finished[op.depends_on].wait()
+                await self.finished(op.depends_on).wait()
                 dependency = self.answers.get(op.depends_on)
                 if dependency is None:
                     return  # the run stopped before the dependency was answered
@@ -128,7 +136,7 @@ class _Run:
                     return
             await self._send(op)
         finally:
-            self.finished[op.op_id].set()
+            self.finished(op.op_id).set()
             if self.on_answer is not None and op.op_id in self.answers:
                 self.on_answer()
 
@@ -156,7 +164,7 @@ class _Run:
     def waits_for(self, op: Operation) -> bool:
         """True when op's dependency runs before it or beside it (never in a later group)."""
         group = self.group_of.get(op.depends_on or "")
-        return group is not None and group <= self.group_of[op.op_id]
+        return group is not None and group <= self.group
 
     def dependency_failed(self, op: Operation) -> Answer:
         """The answer of an op whose dependency (its user's type change) did not apply."""
@@ -210,8 +218,10 @@ class _Run:
         if self.on_chunk is not None:
             self.on_chunk(progress)
 
-    async def run_stream(self, ops: Sequence[Operation]) -> None:
-        """Run one category's operations chunk by chunk, up to CHUNKS_IN_FLIGHT at a time."""
+    async def run_stream(self, ops: Operations) -> None:
+        """Run one category's operations chunk by chunk, up to CHUNKS_IN_FLIGHT at a time.
+
+        Each chunk's Operation objects are made from the plan's table when it is reached."""
         window = asyncio.Semaphore(CHUNKS_IN_FLIGHT)
         running: list[asyncio.Task[None]] = []
 
@@ -222,10 +232,11 @@ class _Run:
                 window.release()
 
         try:
-            for chunk in _chunks(ops, self.chunk_size):
+            for chunk in ops.chunks(self.chunk_size):
                 await window.acquire()
                 if self.stopping:
                     break
+                self.ops_by_id.update((op.op_id, op) for op in chunk if op.op_id in self.group_of)
                 self._skip_known_dependents(chunk)
                 to_send = [op for op in chunk if op.op_id not in self.answers]
                 self.journal.mark_sent(self.run_id, [op.op_id for op in to_send])
@@ -248,37 +259,46 @@ class _Run:
             dependency = self.answers.get(op.depends_on or "")
             if dependency is not None and dependency[0] != "applied":
                 self.answers[op.op_id] = self.dependency_failed(op)
-                self.finished[op.op_id].set()
+                self.finished(op.op_id).set()
 
-    async def run_streams(self, ops: Sequence[Operation]) -> None:
+    async def run_streams(self, ops: Operations) -> None:
         """Run a group of operations as a type stream and an addons stream, side by side."""
-        streams = [
-            [op for op in ops if op.category == TYPE_CATEGORY],
-            [op for op in ops if op.category == ADDONS_CATEGORY],
-        ]
-        await asyncio.gather(*(self.run_stream(s) for s in streams if s))
+        streams = [_of_category(ops, TYPE_CATEGORY), _of_category(ops, ADDONS_CATEGORY)]
+        await asyncio.gather(*(self.run_stream(s) for s in streams if len(s)))
 
 
-def _chunks(ops: Sequence[Operation], size: int) -> Iterable[Sequence[Operation]]:
-    for start in range(0, len(ops), size):
-        yield ops[start : start + size]
+def _of_category(ops: Operations, category: str) -> Operations:
+    return ops.where(ops.table["category"] == category)
 
 
-def _groups(operations: Sequence[Operation]) -> list[list[Operation]]:
+def _groups(operations: Sequence[Operation]) -> list[Operations]:
     """Split the operations at the barriers: each seat-freeing phase, then everything else."""
-    ordered = sorted(operations, key=lambda op: op.phase)  # stable: file order within a phase
-    groups: list[list[Operation]] = []
-    for phase in sorted({op.phase for op in ordered}):
-        ops = [op for op in ordered if op.phase == phase]
+    table = _table(operations)
+    phases = table["phase"].to_numpy()
+    order = np.argsort(phases, kind="stable")  # stable: file order within a phase
+    table = table.iloc[order]
+    phases = phases[order]
+    groups: list[tuple[list[int], Operations]] = []
+    for phase in sorted(set(phases.tolist())):
+        ops = Operations(table[phases == phase])
         if (
             groups
             and phase not in SEAT_FREEING_PHASES
-            and groups[-1][0].phase not in (SEAT_FREEING_PHASES)
+            and groups[-1][0][0] not in SEAT_FREEING_PHASES
         ):
-            groups[-1].extend(ops)  # grants of different phases share no seats
+            # grants of different phases share no seats
+            merged = pd.concat([groups[-1][1].table, ops.table])
+            groups[-1] = ([*groups[-1][0], phase], Operations(merged))
         else:
-            groups.append(ops)
-    return groups
+            groups.append(([phase], ops))
+    return [ops for _, ops in groups]
+
+
+def _table(operations: Sequence[Operation]) -> pd.DataFrame:
+    """The operations table of a plan (or of hand-made operations)."""
+    if isinstance(operations, Operations):
+        return operations.table
+    return Operations.of(operations).table
 
 
 async def apply_operations(
@@ -315,17 +335,17 @@ async def apply_operations(
         raise ValueError("chunk_size must be at least 1")
     state = _Run(plan, client, journal, run_id, chunk_size, on_chunk, on_answer=on_answer)
     state.stop_request = stop or StopRequest()
-    state.finished = {op.op_id: asyncio.Event() for op in plan.operations}
     groups = _groups(plan.operations)
-    state.group_of = {op.op_id: i for i, group in enumerate(groups) for op in group}
-    state.ops_by_id = {op.op_id: op for op in plan.operations}
+    for i, group in enumerate(groups):
+        types = _of_category(group, TYPE_CATEGORY)
+        state.group_of.update(dict.fromkeys(types.op_ids().tolist(), i))
     state.chunks_total = sum(
-        -(-len([op for op in group if op.category == category]) // chunk_size)
+        -(-len(_of_category(group, category)) // chunk_size)
         for group in groups
         for category in (TYPE_CATEGORY, ADDONS_CATEGORY)
     )
     try:
-        for group in groups:
+        for state.group, group in enumerate(groups):
             if state.stopping:
                 break
             await state.run_streams(group)

@@ -9,8 +9,22 @@ A pure function of the file-rules results and an account snapshot; no I/O.
     >>> apply_to_snapshot(snapshot, p.operations)   # the account once they all succeed
 """
 
-from batch.planning.operations import Operation
+from batch.planning.operations import Operation, Operations, op_id_of
 from batch.planning.planner import Plan, addons_needed, plan
+from batch.planning.seats import SeatMoves, seat_label, seat_moves, seat_of_label, seat_order
 from batch.planning.snapshot import apply_to_snapshot
 
-__all__ = ["Operation", "Plan", "addons_needed", "apply_to_snapshot", "plan"]
+__all__ = [
+    "Operation",
+    "Operations",
+    "Plan",
+    "SeatMoves",
+    "addons_needed",
+    "apply_to_snapshot",
+    "op_id_of",
+    "plan",
+    "seat_label",
+    "seat_moves",
+    "seat_of_label",
+    "seat_order",
+]

@@ -1,16 +1,14 @@
 """Account rules: who each line is about, what the user holds, and what the line would change.
 
-Every function works on the planner's working table `w` (one line per result, file order) in
-place, on the lines still `valid`; the first rule that refuses a line wins. Columns the planner
-adds to the file-rules results: `key` (lower-case email), `u_found`, `u_id`, `u_type`,
-`u_status`, `held` (the size the user holds of the line's add-on), `take` (seat key a grant
-takes, "" for none), `free` (seat key a removal frees) and `change` (a grant that also frees).
+Every function works on the planner's working table `w` (one line per result, file order; its
+columns are declared once, in `table.WorkingTable`) in place, on the lines still `valid`; the
+first rule that refuses a line wins.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -18,7 +16,8 @@ import pandas as pd
 from batch.model import AccountSnapshot
 from batch.vocabulary import ADDON_NAMES, ADDONS, PAID_TYPES, Action, Code, Kind, Outcome, UserType
 
-from .seats import BASE_KEY, seat_keys
+from .seats import BASE_KEY, seat_texts
+from .table import Working
 
 PAID = [str(t) for t in PAID_TYPES]
 PAIR_SEP = "\x1f"
@@ -26,33 +25,24 @@ VALID = str(Outcome.VALID)
 
 
 def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
-    """The account's users as a table indexed by lower-case email, built once per plan."""
-    users = list(snapshot.users.values())
-    type_text: dict[UserType | None, str] = {t: t.value for t in UserType}
+    """The account's users as the planner reads them, indexed by lower-case email (`key`)."""
+    users = snapshot.user_table.frame
     return pd.DataFrame(
         {
-            "u_id": np.array([u.id or "" for u in users], dtype=object),
-            "u_type": np.array([type_text.get(u.type, "") for u in users], dtype=object),
-            "u_status": np.array([u.status for u in users], dtype=object),
-            "u_known": np.array([u.addons_known for u in users], dtype=bool),
-            "large_meeting": _sizes([u.large_meeting for u in users]),
-            "webinar": _sizes([u.webinar for u in users]),
-            "zoom_events": _sizes([u.zoom_events for u in users]),
+            "u_id": users["id"].to_numpy(dtype=object),
+            "u_type": users["type"].to_numpy(dtype=object),
+            "u_status": users["status"].to_numpy(dtype=object),
+            "u_known": users["addons_known"].to_numpy(dtype=bool),
+            **{k.value: users[k.value].array for k in ADDONS},
         },
-        index=pd.Index(list(snapshot.users), name="key"),
+        index=pd.Index(users.index, name="key"),
     )
-
-
-def _sizes(values: list[int | None]) -> pd.arrays.IntegerArray:
-    """Held sizes (None = not held) as an Int64 array, without a slow object conversion."""
-    data = np.array([v or 0 for v in values], dtype=np.int64)
-    return pd.arrays.IntegerArray(data, data == 0)
 
 
 Message: TypeAlias = str | pd.Series | Callable[[pd.DataFrame], pd.Series]
 
 
-def mark(w: pd.DataFrame, mask: pd.Series, outcome: Outcome, code: str, message: Message) -> None:
+def mark(w: Working, mask: pd.Series, outcome: Outcome, code: str, message: Message) -> None:
     """Decide the lines in `mask`: outcome, code and message.
 
     The message is a text or a function of the decided lines (so that it is only built for
@@ -65,7 +55,7 @@ def mark(w: pd.DataFrame, mask: pd.Series, outcome: Outcome, code: str, message:
     put(w, mask, "message", message)
 
 
-def put(w: pd.DataFrame, mask: pd.Series, column: str, value: object) -> None:
+def put(w: Working, mask: pd.Series, column: str, value: object) -> None:
     """Set a column on the lines in `mask`; a callable value gets those lines and returns it."""
     if not mask.any():
         return
@@ -73,7 +63,7 @@ def put(w: pd.DataFrame, mask: pd.Series, column: str, value: object) -> None:
     w.loc[mask.to_numpy(dtype=bool), column] = new
 
 
-def pending(w: pd.DataFrame) -> pd.Series:
+def pending(w: Working) -> pd.Series:
     """Lines no rule has decided yet."""
     return w["outcome"] == VALID
 
@@ -88,8 +78,9 @@ def addon_labels(kinds: pd.Series, sizes: pd.Series) -> pd.Series:
     return addon_names(kinds) + " " + sizes.astype("Int64").astype(str)
 
 
-def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> None:
-    """Add the user's id, type, status and the held size of each line's add-on."""
+def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> Working:
+    """Add the user's id, type, status and the held size of each line's add-on: the file
+    results become the working table."""
     found = users.reindex(w["key"])
     found.index = w.index
     w["u_found"] = found["u_status"].notna().to_numpy()
@@ -105,9 +96,10 @@ def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> None:
     w["take"] = ""
     w["free"] = ""
     w["change"] = False
+    return cast(Working, w)
 
 
-def check_users(w: pd.DataFrame) -> None:
+def check_users(w: Working) -> None:
     """`user-not-found`, and `user-not-active` for a change to a pending or deactivated user.
 
     A line that asks nothing (FALSE: not asked) is `unchanged` first, whoever it is about. A
@@ -139,7 +131,7 @@ def check_users(w: pd.DataFrame) -> None:
         )
 
 
-def _already_so(w: pd.DataFrame) -> pd.Series:
+def _already_so(w: Working) -> pd.Series:
     """Lines that would change nothing for their user: the same type, the add-on size held, or
     the removal of something not held. Add-ons count only when the user's were read."""
     base = w["kind"] == Kind.BASE.value
@@ -155,7 +147,7 @@ def _already_so(w: pd.DataFrame) -> pd.Series:
     return (base_same | base_noop | addon_same | addon_noop).astype(bool)
 
 
-def check_duplicates(w: pd.DataFrame) -> None:
+def check_duplicates(w: Working) -> None:
     """Two pending lines for one user and license (the file rules normally catch these).
 
     The first is kept; a later identical one is `skipped` (`duplicate`), a different one
@@ -187,7 +179,7 @@ def check_duplicates(w: pd.DataFrame) -> None:
     )
 
 
-def base_rules(w: pd.DataFrame, on_prem_available: bool) -> None:
+def base_rules(w: Working, on_prem_available: bool) -> None:
     """Base lines: unchanged when already so, `onprem-unavailable`, else a planned type change.
 
     An upgrade from a type that holds no base seat takes one (`take`); a downgrade of a
@@ -235,7 +227,7 @@ def base_rules(w: pd.DataFrame, on_prem_available: bool) -> None:
     mark_planned(w, planned)
 
 
-def mark_planned(w: pd.DataFrame, mask: pd.Series) -> None:
+def mark_planned(w: Working, mask: pd.Series) -> None:
     """Planned lines keep the message already set (it says what changes)."""
     put(w, mask, "outcome", str(Outcome.PLANNED))
     put(w, mask, "code", "")
@@ -250,7 +242,7 @@ def _size_label(d: pd.DataFrame) -> pd.Series:
 
 
 def addon_rules(
-    w: pd.DataFrame,
+    w: Working,
     snapshot: AccountSnapshot,
     type_after: pd.Series,
     refused_upgrade_row: pd.Series,
@@ -329,8 +321,8 @@ def addon_rules(
     put(w, same, "action", str(Action.NONE))
     grant = assign & pending(w)
     change = grant & w["held"].notna()
-    put(w, grant, "take", lambda d: seat_keys(d["kind"], d["size"]))
-    put(w, change, "free", lambda d: seat_keys(d["kind"], d["held"]))
+    put(w, grant, "take", lambda d: seat_texts(d["kind"], d["size"]))
+    put(w, change, "free", lambda d: seat_texts(d["kind"], d["held"]))
     put(w, change, "change", True)
     put(w, change, "action", str(Action.CHANGE))
     put(w, change, "message", lambda d: _held_label(d) + " → " + _size_label(d))
@@ -354,7 +346,7 @@ def addon_rules(
     drop = remove & pending(w)
     put(w, drop, "size", lambda d: d["held"])
     put(w, drop, "license", _held_label)
-    put(w, drop, "free", lambda d: seat_keys(d["kind"], d["held"]))
+    put(w, drop, "free", lambda d: seat_texts(d["kind"], d["held"]))
     put(w, drop, "message", "")
     mark_planned(w, drop)
 
@@ -409,7 +401,7 @@ def removal_lines(
         )
         part["license"] = f"{ADDON_NAMES[kind]} " + part["size"].astype(str)
         part["previous"] = part["license"]
-        part["free"] = seat_keys(part["kind"], part["size"])
+        part["free"] = seat_texts(part["kind"], part["size"])
         parts.append(part)
     if not parts:
         return pd.DataFrame()

@@ -17,32 +17,195 @@ split change's request is carried by both operations: it fails when either fails
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Final, Literal, overload
 
+import numpy as np
 import pandas as pd
 
-from batch.vocabulary import PAID_TYPES, Action, Kind, Outcome, UserType
+from batch.vocabulary import ADDONS, PAID_TYPES, Action, Kind, Outcome, UserType
+
+from .table import Working
 
 PHASE_FREE = 0
 PHASE_BASE = 1
 PHASE_ADDONS = 2
 
+Category = Literal["type", "addons"]
+TYPE_CATEGORY: Final = "type"
+ADDONS_CATEGORY: Final = "addons"
+# The removal half of a split add-on update: `<email>|addons-free`.
+FREE_SUFFIX: Final = "-free"
 
-@dataclass(frozen=True)
+
+def op_id_of(email: str, category: str, *, free_half: bool = False) -> str:
+    """The stable id of an operation: `<email>|type`, `<email>|addons` or `<email>|addons-free`.
+
+    The one place the scheme is spelled: the journal matches re-runs by it.
+
+    >>> op_id_of("ann@x.com", "addons", free_half=True)
+    'ann@x.com|addons-free'
+    """
+    return f"{email}|{category}{FREE_SUFFIX if free_half else ''}"
+
+
+@dataclass(frozen=True, slots=True)
 class Operation:
     """One call to Zoom: a user's type change or one settings update with all add-on changes."""
 
-    op_id: str  # stable across re-runs of the same file: f"{email}|type" or f"{email}|addons"
+    op_id: str  # stable across re-runs of the same file: see `op_id_of`
     email: str  # lower-case
     user_id: str | None
-    category: Literal["type", "addons"]  # type: PATCH /users/{id}; addons: PATCH .../settings
+    category: Category  # type: PATCH /users/{id}; addons: PATCH .../settings
     user_type: UserType | None  # target type (category "type")
     addons: Mapping[Kind, int | None] = field(default_factory=dict)  # None = remove
     phase: int = PHASE_ADDONS
     depends_on: str | None = None  # op_id of the user's type op when the add-ons need it
     requests: tuple[int, ...] = ()  # result lines (request ids) this operation decides
+
+
+# The operations table: one row per operation, in run order (phase, then file order).
+#   email      str    lower-case
+#   user_id    str    "" when Zoom gave none (pending users)
+#   category   str    "type" or "addons"
+#   free_half  bool   the removal half of a split add-on update (`|addons-free`)
+#   user_type  str    target UserType value (category "type"), else ""
+#   <addon>    Int64  one column per add-on kind: the size to set, 0 to remove, <NA> untouched
+#   phase      int8   PHASE_FREE, PHASE_BASE or PHASE_ADDONS
+#   depends    bool   waits for the user's `|type` operation
+#   request    int64  the first result line (request id) it decides
+#   more       object the other request ids, a tuple (mostly the shared empty one)
+OPERATION_COLUMNS: Final = (
+    "email", "user_id", "category", "free_half", "user_type",
+    *(k.value for k in ADDONS), "phase", "depends", "request", "more",
+)  # fmt: skip
+
+KINDS = {k.value: k for k in Kind}
+TYPES = {t.value: t for t in UserType}
+
+
+class Operations(Sequence[Operation]):
+    """A plan's operations as one table: a Sequence of `Operation` made one at a time.
+
+    A million operations cost a few columns, not a million objects; the applier reads them
+    a chunk at a time (`chunks`). Compares equal to a tuple of the same operations.
+
+    >>> ops = plan(requests, results, snapshot).operations
+    >>> ops.op_ids().tolist()
+    ['bob@example.com|type', 'ann@example.com|addons']
+    >>> next(ops.chunks(200))[0].category
+    'type'
+    """
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: pd.DataFrame | None = None) -> None:
+        self.table = _empty() if table is None else table.reset_index(drop=True)
+
+    @classmethod
+    def of(cls, operations: Sequence[Operation]) -> Operations:
+        """The table of hand-made operations, kept in the given order."""
+        return cls(pd.DataFrame([_row(op) for op in operations], columns=list(OPERATION_COLUMNS)))
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @overload
+    def __getitem__(self, index: int) -> Operation: ...
+    @overload
+    def __getitem__(self, index: slice) -> Operations: ...
+    def __getitem__(self, index: int | slice) -> Operation | Operations:
+        if isinstance(index, slice):
+            return Operations(self.table.iloc[index])
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return next(_made(self.table.iloc[index : index + 1]))
+
+    def __iter__(self) -> Iterator[Operation]:
+        for chunk in self.chunks(10_000):
+            yield from chunk
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Operations | tuple | list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # a table is not hashable
+
+    def __repr__(self) -> str:
+        return f"Operations({len(self)} operations)"
+
+    def chunks(self, size: int) -> Iterator[list[Operation]]:
+        """The operations in order, `size` at a time, each chunk made when it is reached."""
+        for start in range(0, len(self), size):
+            yield list(_made(self.table.iloc[start : start + size]))
+
+    def op_ids(self) -> pd.Series:
+        """Every operation's id, vectorised (see `op_id_of`)."""
+        t = self.table
+        suffix = np.where(t["free_half"].to_numpy(dtype=bool), FREE_SUFFIX, "")
+        return t["email"].astype(str) + "|" + t["category"].astype(str) + suffix
+
+    def where(self, mask: pd.Series | np.ndarray[Any, Any]) -> Operations:
+        """The operations where `mask` holds, in order."""
+        return Operations(self.table[np.asarray(mask, dtype=bool)])
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({name: [] for name in OPERATION_COLUMNS})
+
+
+def _row(op: Operation) -> dict[str, Any]:
+    """The table row of one Operation."""
+    row: dict[str, Any] = {
+        "email": op.email,
+        "user_id": op.user_id or "",
+        "category": op.category,
+        "free_half": op.op_id.endswith(FREE_SUFFIX),
+        "user_type": "" if op.user_type is None else op.user_type.value,
+        "phase": op.phase,
+        "depends": op.depends_on is not None,
+        "request": op.requests[0] if op.requests else -1,
+        "more": tuple(op.requests[1:]),
+    }
+    for kind in ADDONS:
+        row[kind.value] = (op.addons[kind] or 0) if kind in op.addons else pd.NA
+    return row
+
+
+def _made(table: pd.DataFrame) -> Iterator[Operation]:
+    """The Operation objects of some rows of the operations table."""
+    sizes = [
+        [None if pd.isna(s) else int(s) for s in table[k.value].astype("Int64").tolist()]
+        for k in ADDONS
+    ]
+    columns = [
+        table[name].tolist()
+        for name in ("email", "user_id", "category", "free_half", "user_type", "phase",
+                     "depends", "request", "more")
+    ]  # fmt: skip
+    for i, (email, uid, category, free_half, user_type, phase, depends, request, more) in enumerate(
+        zip(*columns, strict=True)
+    ):
+        addons = {
+            kind: (size or None)
+            for kind, size in zip(ADDONS, (s[i] for s in sizes), strict=True)
+            if size is not None
+        }
+        yield Operation(
+            op_id_of(email, category, free_half=bool(free_half)),
+            email,
+            uid or None,
+            category,
+            TYPES[user_type] if user_type else None,
+            addons,
+            int(phase),
+            op_id_of(email, TYPE_CATEGORY) if depends else None,
+            (int(request), *more) if request >= 0 else tuple(more),
+        )
 
 
 class _UserAddons:
@@ -60,22 +223,18 @@ class _UserAddons:
         self.split = False
 
 
-KINDS = {k.value: k for k in Kind}
-TYPES = {t.value: t for t in UserType}
-
-
-def build_operations(lines: pd.DataFrame, needed: set[str]) -> tuple[Operation, ...]:
+def build_operations(lines: Working, needed: set[str]) -> Operations:
     """The operations of the planned lines, ordered by phase, then file order.
 
     `lines` is the planner's final table in result order (one line per result) with the
     working columns `key`, `u_id`, `u_type`, `free`; `needed` holds the seat keys whose grants
-    rely on seats freed by this run. Users with one add-on line (most of a big file) take a
-    fast path; the others are collected line by line.
+    rely on seats freed by this run. Type changes and users with one add-on line (most of a
+    big file) become table rows column by column; the others are collected line by line.
     """
     planned = lines[lines["outcome"] == str(Outcome.PLANNED)]
     is_base = (planned["kind"] == Kind.BASE.value).to_numpy()
     base, addon = planned[is_base], planned[~is_base]
-    to_basic = base["user_type"] == str(UserType.BASIC)
+    to_basic = (base["user_type"] == str(UserType.BASIC)).to_numpy()
     upgraded = set(base.loc[~base["u_type"].isin([str(t) for t in PAID_TYPES]), "key"].tolist())
 
     # add-on removals of a user made Basic ride on the type change (Zoom drops them with it)
@@ -85,58 +244,65 @@ def build_operations(lines: pd.DataFrame, needed: set[str]) -> tuple[Operation, 
         carried.setdefault(key, []).append(int(req))
     addon = addon[~carried_mask]
 
-    ops: list[Operation] = []
-    order: list[tuple[int, int]] = []
-    for p, key, uid, target, req in zip(
-        base.index.tolist(), *_columns(base, "key", "u_id", "user_type", "request"), strict=True
-    ):
-        phase = PHASE_FREE if target == UserType.BASIC else PHASE_BASE
-        reqs = (int(req), *carried.get(key, ()))
-        ops.append(
-            Operation(f"{key}|type", key, uid or None, "type", TYPES[target], {}, phase, None, reqs)
-        )
-        order.append((phase, p))
+    n = len(base)
+    type_ops = pd.DataFrame(
+        {
+            "email": base["key"].to_numpy(),
+            "user_id": base["u_id"].to_numpy(),
+            "category": TYPE_CATEGORY,
+            "free_half": np.zeros(n, dtype=bool),
+            "user_type": base["user_type"].to_numpy(),
+            **{k.value: pd.array([pd.NA] * n, dtype="Int64") for k in ADDONS},
+            "phase": np.where(to_basic, PHASE_FREE, PHASE_BASE).astype(np.int8),
+            "depends": np.zeros(n, dtype=bool),
+            "request": base["request"].to_numpy(dtype=np.int64),
+            "more": [tuple(carried.get(k, ())) for k in base["key"].tolist()]
+            if carried
+            else [()] * n,
+            "position": base.index.to_numpy(),
+        }
+    )
 
     # one line, not a change whose old seat is needed: one operation straight from the line
     many = addon["key"].duplicated(keep=False) | (
         (addon["action"] == str(Action.CHANGE)) & addon["free"].isin(needed)
     )
     single = addon[~many]
-    for p, key, uid, kind, size, action, req in zip(
-        single.index.tolist(),
-        *_columns(single, "key", "u_id", "kind", "size", "action", "request"),
-        strict=True,
-    ):
-        grants = action != Action.REMOVE
-        phase = PHASE_ADDONS if grants else PHASE_FREE
-        depends = f"{key}|type" if grants and key in upgraded else None
-        ops.append(
-            Operation(
-                f"{key}|addons",
-                key,
-                uid or None,
-                "addons",
-                None,
-                {KINDS[kind]: int(size) if grants else None},
-                phase,
-                depends,
-                (int(req),),
-            )
-        )
-        order.append((phase, p))
+    n = len(single)
+    grants = (single["action"] != str(Action.REMOVE)).to_numpy()
+    sizes = single["size"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    addon_ops = pd.DataFrame(
+        {
+            "email": single["key"].to_numpy(),
+            "user_id": single["u_id"].to_numpy(),
+            "category": ADDONS_CATEGORY,
+            "free_half": np.zeros(n, dtype=bool),
+            "user_type": "",
+            **{k.value: _sizes_of(single, k, np.where(grants, sizes, 0)) for k in ADDONS},
+            "phase": np.where(grants, PHASE_ADDONS, PHASE_FREE).astype(np.int8),
+            "depends": grants & single["key"].isin(upgraded).to_numpy(),
+            "request": single["request"].to_numpy(dtype=np.int64),
+            "more": [()] * n,
+            "position": single.index.to_numpy(),
+        }
+    )
+    collected = pd.DataFrame(
+        _collected(addon[many], needed, upgraded), columns=[*OPERATION_COLUMNS, "position"]
+    )
+    parts = [t for t in (type_ops, addon_ops, collected) if len(t)]
+    if not parts:
+        return Operations()
+    table = pd.concat(parts, ignore_index=True)
+    for kind in ADDONS:
+        table[kind.value] = table[kind.value].astype("Int64")
+    table = table.astype({"phase": np.int8, "free_half": bool, "depends": bool})
+    table = table.sort_values(["phase", "position"], kind="stable")
+    return Operations(table.drop(columns="position"))
 
-    for phase, p, op in _collected(addon[many], needed, upgraded):
-        ops.append(op)
-        order.append((phase, p))
 
-    ranked = sorted(range(len(ops)), key=order.__getitem__)
-    return tuple(ops[i] for i in ranked)
-
-
-def _collected(
-    addon: pd.DataFrame, needed: set[str], upgraded: set[str]
-) -> list[tuple[int, int, Operation]]:
-    """Operations of users with several add-on lines (or a change to split), line by line."""
+def _collected(addon: pd.DataFrame, needed: set[str], upgraded: set[str]) -> list[dict[str, Any]]:
+    """Operation rows (with `position`) of users with several add-on lines (or a change to
+    split), collected line by line."""
     users: dict[str, _UserAddons] = {}
     columns = _columns(addon, "key", "u_id", "kind", "size", "action", "free", "request")
     for p, key, uid, kind, size, action, free, req in zip(
@@ -158,13 +324,13 @@ def _collected(
             user.free_reqs.append(int(req))
             user.split = True
 
-    ops: list[tuple[int, int, Operation]] = []
+    rows: list[dict[str, Any]] = []
     for key, user in users.items():
-        depends = f"{key}|type" if key in upgraded else None
+        depends = op_id_of(key, TYPE_CATEGORY) if key in upgraded else None
         uid = user.user_id or None
         if user.split and user.grants:
             free_op = Operation(
-                f"{key}|addons-free",
+                op_id_of(key, ADDONS_CATEGORY, free_half=True),
                 key,
                 uid,
                 "addons",
@@ -175,7 +341,7 @@ def _collected(
                 tuple(user.free_reqs),
             )
             grant_op = Operation(
-                f"{key}|addons",
+                op_id_of(key, ADDONS_CATEGORY),
                 key,
                 uid,
                 "addons",
@@ -185,23 +351,31 @@ def _collected(
                 depends,
                 tuple(user.grant_reqs),
             )
-            ops += [(PHASE_FREE, user.first, free_op), (PHASE_ADDONS, user.first, grant_op)]
+            rows += [_row(free_op) | {"position": user.first}]
+            rows += [_row(grant_op) | {"position": user.first}]
             continue
         reqs = tuple(sorted(set(user.free_reqs) | set(user.grant_reqs)))
-        phase = PHASE_ADDONS if user.grants else PHASE_FREE
         op = Operation(
-            f"{key}|addons",
+            op_id_of(key, ADDONS_CATEGORY),
             key,
             uid,
             "addons",
             None,
             {**user.frees, **user.grants},
-            phase,
+            PHASE_ADDONS if user.grants else PHASE_FREE,
             depends if user.grants else None,
             reqs,
         )
-        ops.append((phase, user.first, op))
-    return ops
+        rows.append(_row(op) | {"position": user.first})
+    return rows
+
+
+def _sizes_of(
+    lines: pd.DataFrame, kind: Kind, sizes: np.ndarray[Any, Any]
+) -> pd.arrays.IntegerArray:
+    """The operations column of one add-on kind: `sizes` on that kind's lines, <NA> elsewhere."""
+    data = np.asarray(sizes, dtype=np.int64)
+    return pd.arrays.IntegerArray(data, (lines["kind"] != kind.value).to_numpy(dtype=bool))
 
 
 def _columns(table: pd.DataFrame, *names: str) -> list[list[Any]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats, normalise_emails
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Code, Kind, Mode, Outcome, UserType
 
 from .account_rules import (
@@ -30,7 +30,7 @@ from .account_rules import (
     removal_lines,
     users_frame,
 )
-from .operations import Operation, build_operations
+from .operations import Operations, build_operations
 from .seats import (
     BASE_KEY,
     allocate,
@@ -38,7 +38,6 @@ from .seats import (
     free_before,
     last_given,
     no_seats_message,
-    seat_key,
     seats_after,
 )
 from .sync import (
@@ -48,6 +47,7 @@ from .sync import (
     sync_addon_lines,
     sync_base_lines,
 )
+from .table import Working, conform
 
 KIND_RANK = {Kind.BASE.value: 0, **{k.value: i + 1 for i, k in enumerate(ADDONS)}}
 
@@ -57,9 +57,12 @@ class Plan:
     """What a run would do: one result line per result, and the calls that would do it."""
 
     results: pd.DataFrame  # file results' columns (+ previous); row is Int64 (<NA> for sync lines)
-    operations: tuple[Operation, ...]  # ordered: phase, then file order
+    operations: Operations  # ordered: phase, then file order
     seats_after: dict[SeatKey, Seats]  # projected
     removals: dict[str, int]  # sync removals per license label, for --max-removals
+    # per result line (request): the seat it frees and the seat it takes when it runs, as seat
+    # texts ("" none); `seat_moves(results, plan.seat_lines)` counts them for the lines changed
+    seat_lines: pd.DataFrame  # columns seats.SEAT_LINE_COLUMNS
 
 
 def addons_needed(requests: pd.DataFrame, users: Mapping[str, AccountUser], mode: Mode) -> set[str]:
@@ -108,11 +111,9 @@ def plan(
     """
     parse_max_removals(max_removals)
     columns = [*file_results.columns, *(["previous"] if "previous" not in file_results else [])]
-    w = _working_table(requests, file_results)
     users = users_frame(snapshot)
     before = free_before(snapshot.seats)
-
-    attach_users(w, users)
+    w = attach_users(_working_table(requests, file_results), users)
     check_users(w)
     check_duplicates(w)
     base_rules(w, snapshot.on_prem_available)
@@ -182,13 +183,22 @@ def plan(
     needed = {k for k, n in granted_counts.items() if n > max(before.get(k, 0), 0)}
     operations = build_operations(lines, needed)
     _prepend_notes(lines)
+    planned = lines["outcome"] == str(Outcome.PLANNED)
+    seat_lines = pd.DataFrame(
+        {
+            "request": lines["request"].to_numpy(),
+            "seat_free": lines["free"].where(planned, "").to_numpy(),
+            "seat_take": lines["take"].where(planned, "").to_numpy(),
+        }
+    )
     results = lines[columns].copy()
     results["row"] = results["row"].astype("Int64")
     results["size"] = results["size"].astype("Int64")
-    return Plan(results, operations, seats_after(snapshot.seats, freed, granted_counts), removals)
+    projected = seats_after(snapshot.seats, freed, granted_counts)
+    return Plan(results, operations, projected, removals, seat_lines)
 
 
-def _prepend_notes(lines: pd.DataFrame) -> None:
+def _prepend_notes(lines: Working) -> None:
     """Start each message with the loader's note of its line, unless it is the note already."""
     note = lines["note"].fillna("").astype(str)
     message = lines["message"].fillna("").astype(str)
@@ -208,7 +218,7 @@ def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.Dat
         w[column] = w[column].fillna("").astype(str)
     w["kind"] = w["kind"].fillna("").astype(str)
     normal = pd.Series(requests["email"].astype(str).to_numpy(), index=requests["request"])
-    typed = w["email"].fillna("").astype(str).str.replace("\u00a0", " ").str.strip().str.lower()
+    typed = normalise_emails(w["email"].fillna(""))
     w["key"] = w["request"].map(normal).fillna(typed).astype(str)
     w["file_valid"] = w["outcome"] == VALID
     # what the loader noted on a valid line ("read as jan@x.nl") starts its final message
@@ -218,7 +228,7 @@ def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.Dat
 
 
 def _refuse(
-    w: pd.DataFrame,
+    w: Working,
     index: pd.Index,
     snapshot: AccountSnapshot,
     freed: Mapping[str, int],
@@ -252,7 +262,7 @@ def _refuse(
 
 
 def _downgrade_lines(
-    w: pd.DataFrame, planned_base: pd.DataFrame, users: pd.DataFrame
+    w: Working, planned_base: pd.DataFrame, users: pd.DataFrame
 ) -> list[pd.DataFrame]:
     """One planned `remove` line per add-on a user loses by becoming Basic in the file.
 
@@ -272,7 +282,7 @@ def _downgrade_lines(
     return [removal_lines(users, keys, rows, emails, skip, message)]
 
 
-def _with_extra_lines(w: pd.DataFrame, extra: list[pd.DataFrame]) -> pd.DataFrame:
+def _with_extra_lines(w: Working, extra: list[pd.DataFrame]) -> Working:
     """All lines in result order: file lines, each downgrade's lines after its row, sync last.
 
     Extra lines get request ids after the file's, in a stable order (row or email, then kind),
@@ -291,16 +301,15 @@ def _with_extra_lines(w: pd.DataFrame, extra: list[pd.DataFrame]) -> pd.DataFram
     added["take"] = ""
     added["sync"] = added["sync"].fillna(False).astype(bool) if "sync" in added else False
     added = added.drop(columns="rank")
-    lines = pd.concat([w, added], ignore_index=True)
-    return lines.sort_values(["row", "request"], kind="stable", na_position="last").reset_index(
-        drop=True
-    )
+    lines = conform(pd.concat([w, added], ignore_index=True))
+    ordered = lines.sort_values(["row", "request"], kind="stable", na_position="last")
+    return ordered.reset_index(drop=True)
 
 
-def _sync_removals(lines: pd.DataFrame) -> dict[str, int]:
+def _sync_removals(lines: Working) -> dict[str, int]:
     """Per license label, how many licenses sync removes."""
     removed = lines.loc[lines["sync"] & (lines["outcome"] == str(Outcome.PLANNED)), "license"]
     return {str(k): int(n) for k, n in removed.value_counts().sort_index().items()}
 
 
-__all__ = ["Plan", "addons_needed", "plan", "seat_key"]
+__all__ = ["Plan", "addons_needed", "plan"]

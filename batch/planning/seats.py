@@ -1,44 +1,117 @@
-"""Seat arithmetic: free seats plus the seats this run frees, granted in file order.
+"""Seats: the one owner of the seat concept, and the planner's seat arithmetic.
 
-A seat is named by a string key (`seat_key`): `"base:"` for the base license (Licensed and
-On-prem users both hold one), `"webinar:500"` for an add-on size. Keys are strings so that the
-planner can group a million lines by them without building tuples.
+A seat is a `SeatKey`: `(Kind.BASE, None)` for the base license (Licensed and On-prem users
+both hold one), `(Kind.WEBINAR, 500)` for an add-on size. Public, for every stage:
+
+    seat_label((Kind.WEBINAR, 500))   -> "Webinar 500"   (the base seat: "Licensed")
+    seat_of_label("On-prem")          -> (Kind.BASE, None); None for Basic and unknown words
+    seat_order(key)                   -> sort key: the base seat first, then add-ons by kind, size
+    seat_moves(results, plan.seat_lines) -> SeatMoves: seats freed and granted by the lines a
+                                         run changed (applied or planned)
+
+Inside the planner a seat is a short text (`seat_text`): `"base:"`, `"webinar:500"`, so that a
+million lines group by it without building tuples. The plan writes each result line's seats as
+such texts in `Plan.seat_lines`: per request, `seat_free` (the seat the line gives back) and
+`seat_take` (the seat it takes).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from batch.model import SeatKey, Seats
-from batch.vocabulary import Kind, license_label
+from batch.vocabulary import PAID_TYPES, Kind, Outcome, UserType, license_label, parse_license_word
 
 BASE_KEY = "base:"
+BASE_SEAT: Final[SeatKey] = (Kind.BASE, None)
+_KIND_ORDER: Final = {kind: n for n, kind in enumerate(Kind)}
 
 
-def seat_key(key: SeatKey) -> str:
-    """The string key of a SeatKey: `(Kind.WEBINAR, 500)` -> `"webinar:500"`."""
+def seat_label(key: SeatKey) -> str:
+    """`Licensed` for the base seat, else the add-on's name and size (`Webinar 500`)."""
+    kind, size = key
+    return str(UserType.LICENSED) if kind is Kind.BASE else license_label(kind, size=size)
+
+
+def seat_of_label(label: str) -> SeatKey | None:
+    """The seat a license label takes: the base seat for Licensed and On-prem (both take one),
+    sized add-ons their own; None for Basic, an add-on without a size and unknown words."""
+    parsed = parse_license_word(label) if label else None
+    if parsed is None:
+        return None
+    kind, user_type, size = parsed
+    if kind is Kind.BASE:
+        return BASE_SEAT if user_type in PAID_TYPES else None
+    return (kind, size) if size is not None else None
+
+
+def seat_order(key: SeatKey) -> tuple[int, int]:
+    """Sort key of seats: the base seat first, then add-ons by kind and size."""
+    kind, size = key
+    return (_KIND_ORDER[kind], size or 0)
+
+
+@dataclass(frozen=True)
+class SeatMoves:
+    """Seats freed and granted per license and size."""
+
+    freed: Counter[SeatKey]
+    granted: Counter[SeatKey]
+
+
+# Plan.seat_lines: per result line (request id), the seat texts it frees and takes ("" none)
+SEAT_LINE_COLUMNS: Final = ("request", "seat_free", "seat_take")
+
+
+def seat_moves(results: pd.DataFrame, seat_lines: pd.DataFrame) -> SeatMoves:
+    """Seats freed and granted by the lines a run changed: `applied` and `planned` lines of
+    `results` not done by an earlier run, with their seats from the plan's `seat_lines`.
+
+    A downgrade to Basic and an add-on removal free their seat; an upgrade from Basic and an
+    add-on grant take one; a size change frees the old size and takes the new one; Licensed <->
+    On-prem keeps the base seat (neither frees nor takes). Without a plan (validate) pass an
+    empty `seat_lines`: nothing moves.
+
+    >>> p = plan(requests, results, snapshot)
+    >>> seat_moves(p.results, p.seat_lines).granted
+    Counter({(<Kind.WEBINAR: 'webinar'>, 500): 1})
+    """
+    if results.empty or seat_lines.empty:
+        return SeatMoves(Counter(), Counter())
+    changed = results["outcome"].astype(str).isin([str(Outcome.APPLIED), str(Outcome.PLANNED)])
+    if "done_earlier" in results.columns:
+        changed &= ~results["done_earlier"].fillna(False).astype(bool)
+    requests = results.loc[changed.to_numpy(dtype=bool), "request"]
+    lines = seat_lines[seat_lines["request"].isin(requests.tolist())]
+    return SeatMoves(_counted(lines["seat_free"]), _counted(lines["seat_take"]))
+
+
+def _counted(texts: pd.Series) -> Counter[SeatKey]:
+    counts = texts.fillna("").astype(str).value_counts()
+    return Counter({seat_of_text(str(t)): int(n) for t, n in counts.items() if t})
+
+
+def seat_text(key: SeatKey) -> str:
+    """The planner's text of a seat: `(Kind.WEBINAR, 500)` -> `"webinar:500"`."""
     kind, size = key
     return f"{kind.value}:{'' if size is None else size}"
 
 
-def seat_key_of(text: str) -> SeatKey:
-    """The SeatKey of a string key (inverse of `seat_key`)."""
+def seat_of_text(text: str) -> SeatKey:
+    """The seat of a planner's seat text (inverse of `seat_text`)."""
     kind, _, size = text.partition(":")
     return Kind(kind), (int(size) if size else None)
 
 
-def seat_keys(kinds: pd.Series, sizes: pd.Series) -> pd.Series:
-    """Vectorised `seat_key` for add-on lines: kind values and Int64 sizes, same index."""
+def seat_texts(kinds: pd.Series, sizes: pd.Series) -> pd.Series:
+    """Vectorised `seat_text` for add-on lines: kind values and Int64 sizes, same index."""
     return kinds.astype(str) + ":" + sizes.astype("Int64").astype(str)
-
-
-def seat_label(text: str) -> str:
-    """The report's license name of a seat key: `Webinar 500`, or `Licensed` for the base."""
-    kind, size = seat_key_of(text)
-    return "Licensed" if kind is Kind.BASE else license_label(kind, None, size)
 
 
 def free_before(seats: Mapping[SeatKey, Seats]) -> dict[str, int]:
@@ -46,7 +119,7 @@ def free_before(seats: Mapping[SeatKey, Seats]) -> dict[str, int]:
 
     Over-assigned seats must be freed first: `available` is max(this + freed, 0).
     """
-    return {seat_key(k): s.purchased - s.used for k, s in seats.items()}
+    return {seat_text(k): s.purchased - s.used for k, s in seats.items()}
 
 
 def allocate(takes: pd.Series, available: Mapping[str, int], *, all_or_nothing: bool) -> pd.Series:
@@ -108,13 +181,14 @@ def no_seats_message(
         no free Webinar 500 seat: 3 purchased, 2 held, the last one given to row 2
         (ivo@example.com); free one or buy more
     """
-    have = seats.get(seat_key_of(key), Seats(0, 0))
+    have = seats.get(seat_of_text(key), Seats(0, 0))
     parts = [f"{have.purchased} purchased", f"{have.used} held"]
     if freed.get(key, 0):
         parts.append(f"{freed[key]} freed by this file")
     if given:
         parts.append(f"the last one given to {given}")
-    return f"no free {label or seat_label(key)} seat: {', '.join(parts)}; free one or buy more"
+    name = label or seat_label(seat_of_text(key))
+    return f"no free {name} seat: {', '.join(parts)}; free one or buy more"
 
 
 def last_given(
@@ -138,6 +212,6 @@ def seats_after(
     """The projected seats once the plan is applied."""
     out: dict[SeatKey, Seats] = {}
     for key, have in seats.items():
-        k = seat_key(key)
+        k = seat_text(key)
         out[key] = Seats(have.purchased, max(have.used - freed.get(k, 0), 0) + granted.get(k, 0))
     return out

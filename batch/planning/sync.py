@@ -21,18 +21,19 @@ from batch.vocabulary import ADDON_NAMES, ADDONS, Action, Kind, Outcome, UserTyp
 
 from .account_rules import PAID, pairs, removal_lines
 from .seats import BASE_KEY
+from .table import Working
 
 SYNC_BASE_MESSAGE = "not in the file (sync): becomes Basic"
 SYNC_ADDON_MESSAGE = "removed by sync: no {name} line for this user in the file"
 SYNC_DOWNGRADE_MESSAGE = "removed because the user becomes Basic (sync)"
 
 
-def mentioned_kinds(w: pd.DataFrame) -> set[str]:
+def mentioned_kinds(w: Working) -> set[str]:
     """Kinds (values) of the lines that passed the file rules."""
     return set(w.loc[w["file_valid"], "kind"].unique())
 
 
-def sync_base_lines(w: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
+def sync_base_lines(w: Working, users: pd.DataFrame) -> pd.DataFrame:
     """Planned downgrade lines for active Licensed/On-prem users who are not in the file."""
     if Kind.BASE.value not in mentioned_kinds(w):
         return pd.DataFrame()
@@ -63,7 +64,7 @@ def sync_base_lines(w: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def sync_addon_lines(w: pd.DataFrame, users: pd.DataFrame, downgraded: pd.Index) -> pd.DataFrame:
+def sync_addon_lines(w: Working, users: pd.DataFrame, downgraded: pd.Index) -> pd.DataFrame:
     """Planned removals of mentioned add-ons held by active users with no line of that kind.
 
     Users in `downgraded` are left out: becoming Basic already removes their add-ons.

@@ -13,7 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import pandas as pd
 
-from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats
+from batch.model import (
+    REQUEST_COLUMNS,
+    RESULT_COLUMNS,
+    RESULT_INTERNAL_COLUMNS,
+    AccountSnapshot,
+    AccountUser,
+    SeatKey,
+    Seats,
+)
+from batch.planning.seats import seat_of_label
 from batch.vocabulary import PAID_TYPES, Kind, UserType, license_label, parse_license_word
 
 # (row, email as typed, license word, action="assign", outcome="valid", code="")
@@ -58,14 +67,8 @@ def file_tables(lines: Iterable[FileLine]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return requests, results
 
 
-REQUEST_ORDER = (
-    "request", "row", "email", "email_input", "column", "raw", "kind", "user_type", "size",
-    "action",
-)  # fmt: skip
-RESULT_ORDER = (
-    "row", "email", "license", "action", "outcome", "code", "message",
-    "request", "kind", "user_type", "size", "done_earlier", "previous",
-)  # fmt: skip
+REQUEST_ORDER = REQUEST_COLUMNS
+RESULT_ORDER = (*RESULT_COLUMNS, *RESULT_INTERNAL_COLUMNS)
 
 
 def user(
@@ -93,11 +96,10 @@ def user(
 
 def seat_key_of_label(label: str) -> SeatKey:
     """`Licensed` -> (BASE, None), `Webinar 500` -> (WEBINAR, 500)."""
-    parsed = parse_license_word(label)
-    if parsed is None:
+    key = seat_of_label(label)
+    if key is None:
         raise ValueError(label)
-    kind, _, size = parsed
-    return (Kind.BASE, None) if kind is Kind.BASE else (kind, size)
+    return key
 
 
 def account(
