@@ -55,7 +55,8 @@ from batch.loading import load
 from batch.model import AccountSnapshot, AccountUser, LoadedFile, RunInfo, SeatKey, Seats
 from batch.output import Output
 from batch.planning import Plan, addons_needed, plan
-from batch.report import check_report_target, default_report_path, seat_moves, write_report
+from batch.planning import seat_moves as plan_seat_moves
+from batch.report import check_report_target, default_report_path, write_report
 from batch.rules import check_file
 from batch.settings import Settings
 from batch.zoom import ZoomClient
@@ -152,6 +153,7 @@ async def _read_plan_apply(
                 output,
                 before=before,
                 projected=the_plan.seats_after,
+                seat_lines=the_plan.seat_lines,
             )
         if confirm is not None and the_plan.operations and not confirm(the_plan, before):
             raise NotConfirmed("nothing applied: the changes were not confirmed")
@@ -193,6 +195,7 @@ def _plan_within_brake(
             output,
             before=before,
             projected=braked.seats_after,
+            seat_lines=braked.seat_lines,
         )
         raise brake.with_report(done.report_path) from brake
 
@@ -227,7 +230,9 @@ async def _apply_and_report(
         the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
         run_id = journal.start_run(loaded.name, loaded.sha256, started.command, str(settings.mode))
         journal.record_plan(run_id, the_plan.operations)
-        written = partial(_report_written, journal.path, run_id, settings, output, before)
+        written = partial(
+            _report_written, journal.path, run_id, settings, output, before, the_plan.seat_lines
+        )
         try:
             results = await _apply(the_plan, client, journal, run_id, settings, output, stop)
         except ApplyStopped as stopped:
@@ -248,6 +253,7 @@ def _report_written(
     settings: Settings,
     output: Output,
     before: AccountSnapshot,
+    seat_lines: pd.DataFrame,
     run: RunInfo,
     results: pd.DataFrame,
     stopped: ApplyStopped | None,
@@ -262,7 +268,9 @@ def _report_written(
     if isinstance(stopped, RunStopped):
         run = replace(run, notes=(*run.notes, STOPPED_HINT))
     try:
-        return _finish(run, results, settings, output, before=before, after=after)
+        return _finish(
+            run, results, settings, output, before=before, after=after, seat_lines=seat_lines
+        )
     except Exception as failure:
         logger.debug("writing the report failed", exc_info=True)
         raise InternalError(
@@ -345,6 +353,7 @@ def _finish(
     before: AccountSnapshot | None,
     after: AccountSnapshot | None = None,
     projected: Mapping[SeatKey, Seats] | None = None,
+    seat_lines: pd.DataFrame | None = None,
 ) -> RunSummary:
     report_path = settings.report_path or default_report_path(
         settings.reports_dir, run.file.name, run.started
@@ -361,7 +370,11 @@ def _finish(
             currency=settings.currency,
             replace_existing=settings.report_path is not None,
             counts=counts,
-            moves=seat_moves(results) if before is not None else None,
+            moves=(
+                plan_seat_moves(results, seat_lines)
+                if before is not None and seat_lines is not None
+                else None
+            ),
         )
     problems = problem_table(results)
     return RunSummary(

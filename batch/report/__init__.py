@@ -30,13 +30,14 @@ from openpyxl import Workbook
 from batch.counts import outcome_counts
 from batch.errors import InputError
 from batch.model import AccountSnapshot, RunInfo
+from batch.planning.seats import SeatMoves
 from batch.report.cells import MAX_DATA_ROWS, page_marks
 from batch.report.chargeback import write_chargeback
 from batch.report.problems import write_problems
 from batch.report.results import write_results
 from batch.report.seats import seat_figures, write_seats
 from batch.report.sheetxml import save_workbook
-from batch.report.state import SeatMoves, seat_moves
+from batch.report.state import seat_moves
 from batch.report.summary import write_summary
 
 __all__ = [

@@ -16,6 +16,7 @@ from typing import Final
 from openpyxl import Workbook
 
 from batch.model import AccountSnapshot, RunInfo, SeatKey
+from batch.planning.seats import SeatMoves
 from batch.report.cells import (
     NOTE_FONT,
     WARNING_FONT,
@@ -25,7 +26,6 @@ from batch.report.cells import (
     styled,
 )
 from batch.report.labels import seat_label, seat_order
-from batch.report.state import SeatMoves
 
 SEATS_SHEET: Final = "Seats"
 SEATS_HEADERS: Final = (

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from batch.model import AccountSnapshot, SeatKey
+from batch.planning.seats import SeatMoves
 from batch.report.labels import seat_key
 from batch.vocabulary import ADDONS, Action, Kind, Outcome, UserType, license_label
 
@@ -28,20 +28,13 @@ def changing_lines(results: pd.DataFrame) -> pd.DataFrame:
     return results.loc[mask.astype(bool).to_numpy(), wanted]
 
 
-@dataclass(frozen=True)
-class SeatMoves:
-    """Seats freed and granted per license and size."""
-
-    freed: Counter[SeatKey]
-    granted: Counter[SeatKey]
-
-
 def seat_moves(results: pd.DataFrame) -> SeatMoves:
     """The seats a run's changing lines move: a line's `previous` frees a seat and its `license`
     takes one; a remove frees its license.
 
-    Read from the result lines' license labels; the pipeline calls it once per report and hands
-    the moves to the report's sheets, which read nothing from labels themselves.
+    Read from the result lines' license labels: only for a report written without its plan (a
+    report rebuilt from the journal, a test). The pipeline hands the plan's own moves
+    (`batch.planning.seat_moves(results, plan.seat_lines)`) to the report's sheets.
     """
     lines = changing_lines(results)
     freed: Counter[SeatKey] = Counter()
