@@ -17,7 +17,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -56,6 +56,19 @@ logger = logging.getLogger(__name__)
 Confirm = Callable[[Plan, AccountSnapshot], bool]
 ProblemLine = tuple[str, str, str, str, str]  # row, email, license, code, message
 SHOWN_PROBLEMS = 20  # problem lines a RunOutcome carries for the terminal; the report has all
+
+
+@dataclass
+class Watch:
+    """What a caller that is not a terminal (the web app) follows of a run: `stop` it sets to
+    stop an apply after the requests in flight; the plan, the account read before, the journal
+    run and the result lines, filled in as the run gets there."""
+
+    stop: StopRequest = field(default_factory=StopRequest)
+    plan: Plan | None = None
+    before: AccountSnapshot | None = None
+    journal_run: int | None = None
+    results: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -97,9 +110,11 @@ def validate_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
     return _finish(run, results, settings, output, before=None)
 
 
-def plan_file(path: Path, settings: Settings, output: Output) -> RunOutcome:
+def plan_file(
+    path: Path, settings: Settings, output: Output, watch: Watch | None = None
+) -> RunOutcome:
     """Check a file against every rule and the account; list what would change; change nothing."""
-    return asyncio.run(_plan_or_apply("plan", path, settings, output))
+    return asyncio.run(_plan_or_apply("plan", path, settings, output, watch=watch))
 
 
 def apply_file(
@@ -108,13 +123,14 @@ def apply_file(
     output: Output,
     command: Command = "apply",
     confirm: Confirm | None = None,
+    watch: Watch | None = None,
 ) -> RunOutcome:
     """Plan a file, then apply it in chunks (or only plan, with `settings.dry_run`).
 
     `confirm(plan, account)`, when given, is asked after planning a plan with changes; when it
     returns False nothing is applied and NotConfirmed (exit 4) is raised.
     """
-    return asyncio.run(_plan_or_apply(command, path, settings, output, confirm))
+    return asyncio.run(_plan_or_apply(command, path, settings, output, confirm, watch))
 
 
 async def _plan_or_apply(
@@ -123,13 +139,16 @@ async def _plan_or_apply(
     settings: Settings,
     output: Output,
     confirm: Confirm | None = None,
+    watch: Watch | None = None,
 ) -> RunOutcome:
     started = _now()
     check_report_target(settings.report_path, path)
     writes = command != "plan" and not settings.dry_run
     # one writer per account: the account is read, planned and changed under its lock
     with account_lock(settings) if writes else nullcontext():
-        return await _read_plan_apply(command, path, settings, output, started, confirm)
+        return await _read_plan_apply(
+            command, path, settings, output, started, confirm, watch or Watch()
+        )
 
 
 async def _read_plan_apply(
@@ -139,6 +158,7 @@ async def _read_plan_apply(
     output: Output,
     started: datetime,
     confirm: Confirm | None,
+    watch: Watch,
 ) -> RunOutcome:
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
@@ -169,6 +189,7 @@ async def _read_plan_apply(
             brake.args = (f"{brake} (report: {braked_done.report_path})",)
             raise
         output.event("planned", file=loaded.name, operations=len(the_plan.operations))
+        watch.plan, watch.before, watch.results = the_plan, before, the_plan.results
         run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
         if command == "plan" or settings.dry_run:
             return _finish(
@@ -189,11 +210,12 @@ async def _read_plan_apply(
 
         with (
             Journal(settings.journal_path) as journal,
-            stop_on_signals(StopRequest(), stopping) as stop,
+            stop_on_signals(watch.stop, stopping) as stop,
         ):
             earlier = journal.applied_earlier(loaded.sha256)
             the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
             run_id = journal.start_run(loaded.name, loaded.sha256, command, str(settings.mode))
+            watch.journal_run = run_id
             journal.record_plan(run_id, the_plan.operations)
             written = partial(_report_written, journal.path, run_id, settings, output, before)
             try:
@@ -201,8 +223,10 @@ async def _read_plan_apply(
             except Exception as error:
                 # Stopped (the account's daily limit, a signal) or failed after changes may
                 # have been made: the report of what was done first, then the error.
-                raise _after_writes(error, written(run(), partial_results(error), error)) from error
+                watch.results = partial_results(error)
+                raise _after_writes(error, written(run(), watch.results, error)) from error
             journal.finish_run(run_id, "finished")
+            watch.results = results
             try:
                 # the users read before, and those the run made Licensed: their add-ons
                 read_before = {e for e, u in before.users.items() if u.addons_known}

@@ -173,7 +173,7 @@ async def run_page(
         results = preview.plan.results
         settings = request.app.state.settings
         context |= {
-            "seats": seat_rows(preview.before.seats, preview.plan.seats_after, settings.prices),
+            "seats": seat_rows(preview.seats_before, preview.plan.seats_after, settings.prices),
             "currency": settings.currency,
             "changes": len(preview.plan.operations),
             "removals": total_removals(preview.plan),
