@@ -46,8 +46,9 @@ from batch.web.store import Store
 logger = logging.getLogger(__name__)
 
 KEPT_PREVIEWS: Final = 8  # previews held in memory; an older one is planned again from its file
-# Previews planned at once; more wait their turn (each 100k-line plan needs ~1 GB while made).
-PLANNING_AT_ONCE: Final = 2
+# Previews planned at once; more wait their turn. A 100k-line plan needs ~1.1 GB while it is made
+# (two at once took the app to 2.8 GB), and plans of one account share its API rate limit.
+PLANNING_AT_ONCE: Final = 1
 LOCK_RETRY_S: Final = 1.0
 APPLYING: Final = "Applying"  # the pipeline's stage that sends the changes
 
