@@ -46,9 +46,6 @@ from batch.web.store import Store
 logger = logging.getLogger(__name__)
 
 KEPT_PREVIEWS: Final = 8  # previews held in memory; an older one is planned again from its file
-# Previews planned at once; more wait their turn. A 100k-line plan needs ~1.1 GB while it is made
-# (two at once took the app to 2.8 GB), and plans of one account share its API rate limit.
-PLANNING_AT_ONCE: Final = 1
 LOCK_RETRY_S: Final = 1.0
 APPLYING: Final = "Applying"  # the pipeline's stage that sends the changes
 
@@ -122,13 +119,17 @@ class RunManager:
         self._progress: dict[str, Progress] = {}
         self._stops: dict[str, StopRequest] = {}
         self._lock = threading.Lock()
-        self._planning = threading.BoundedSemaphore(PLANNING_AT_ONCE)
+        # Previews are planned one at a time, always in this one thread: a 100k-line plan needs
+        # ~1.1 GB while it is made, and the C allocator keeps what one thread freed for that
+        # thread: plans made two at a time in ever other request threads grew the app to 3.5 GB.
+        self._planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-plan")
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-apply")
         store.stop_unfinished()  # no thread of this process runs them
 
     def close(self) -> None:
         """Stop taking applies; the one running finishes."""
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self._planner.shutdown(wait=False, cancel_futures=True)
 
     # -- previews -------------------------------------------------------------------------------
 
@@ -187,8 +188,8 @@ class RunManager:
         """Plan the upload as `batch plan` does, keep what the page shows; the RunOutcome."""
         settings = replace(self.run_settings(options), report_path=self.uploads / run_id / report)
         watch = Watch()
-        with self._planning:
-            outcome = plan_file(upload, settings, ProgressOutput(Progress()), watch)
+        output = ProgressOutput(Progress())
+        outcome = self._planner.submit(plan_file, upload, settings, output, watch).result()
         assert watch.plan is not None and watch.before is not None
         self._keep(run_id, Preview(watch.plan, dict(watch.before.seats)))
         return outcome
