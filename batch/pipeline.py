@@ -19,7 +19,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -80,6 +80,19 @@ __all__ = [
 ]
 
 
+@dataclass
+class Watch:
+    """What a caller that is not a terminal (the web app) follows of a run: `stop` it sets to
+    stop an apply after the requests in flight; the plan, the account read before, the journal
+    run and the result lines, filled in as the run gets there."""
+
+    stop: StopRequest = field(default_factory=StopRequest)
+    plan: Plan | None = None
+    before: AccountSnapshot | None = None
+    journal_run: int | None = None
+    results: pd.DataFrame | None = None
+
+
 def validate_file(path: Path, settings: Settings, output: Output) -> RunSummary:
     """Check a file against the file rules only; works offline."""
     started = _now()
@@ -90,9 +103,11 @@ def validate_file(path: Path, settings: Settings, output: Output) -> RunSummary:
     return _finish(run, results, settings, output, before=None)
 
 
-def plan_file(path: Path, settings: Settings, output: Output) -> RunSummary:
+def plan_file(
+    path: Path, settings: Settings, output: Output, watch: Watch | None = None
+) -> RunSummary:
     """Check a file against every rule and the account; list what would change; change nothing."""
-    return asyncio.run(_plan_or_apply("plan", path, settings, output))
+    return asyncio.run(_plan_or_apply("plan", path, settings, output, watch=watch))
 
 
 def apply_file(
@@ -101,13 +116,14 @@ def apply_file(
     output: Output,
     command: Command = "apply",
     confirm: Confirm | None = None,
+    watch: Watch | None = None,
 ) -> RunSummary:
     """Plan a file, then apply it in chunks (or only plan, with `settings.dry_run`).
 
     `confirm(plan, account)`, when given, is asked after planning a plan with changes; when it
     returns False nothing is applied and NotConfirmed (exit 4) is raised.
     """
-    return asyncio.run(_plan_or_apply(command, path, settings, output, confirm))
+    return asyncio.run(_plan_or_apply(command, path, settings, output, confirm, watch))
 
 
 async def _plan_or_apply(
@@ -116,13 +132,16 @@ async def _plan_or_apply(
     settings: Settings,
     output: Output,
     confirm: Confirm | None = None,
+    watch: Watch | None = None,
 ) -> RunSummary:
     started = _now()
     check_report_target(settings.report_path, path)
     writes = command != "plan" and not settings.dry_run
     # one writer per account: the account is read, planned and changed under its lock
     with account_lock(settings) if writes else nullcontext():
-        return await _read_plan_apply(command, path, settings, output, started, confirm)
+        return await _read_plan_apply(
+            command, path, settings, output, started, confirm, watch or Watch()
+        )
 
 
 async def _read_plan_apply(
@@ -132,6 +151,7 @@ async def _read_plan_apply(
     output: Output,
     started: datetime,
     confirm: Confirm | None,
+    watch: Watch,
 ) -> RunSummary:
     loaded = _load(path, settings, output)
     file_results = check_file(loaded.requests)
@@ -145,6 +165,7 @@ async def _read_plan_apply(
         run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
         the_plan = _plan_within_brake(loaded, file_results, before, settings, output, run)
         output.event("planned", file=loaded.name, operations=len(the_plan.operations))
+        watch.plan, watch.before, watch.results = the_plan, before, the_plan.results
         if command == "plan" or settings.dry_run:
             return _finish(
                 run(),
@@ -170,7 +191,9 @@ async def _read_plan_apply(
                 stage="Reading the account again",
             )
 
-        return await _apply_and_report(the_plan, client, before, read_again, settings, output, run)
+        return await _apply_and_report(
+            the_plan, client, before, read_again, settings, output, run, watch
+        )
 
 
 def _plan_within_brake(
@@ -208,6 +231,7 @@ async def _apply_and_report(
     settings: Settings,
     output: Output,
     run: Callable[..., RunInfo],
+    watch: Watch,
 ) -> RunSummary:
     """Apply the plan in journaled chunks, read the account again and write the report.
 
@@ -224,11 +248,12 @@ async def _apply_and_report(
 
     with (
         Journal(settings.journal_path) as journal,
-        stop_on_signals(StopRequest(), stopping) as stop,
+        stop_on_signals(watch.stop, stopping) as stop,
     ):
         earlier = journal.applied_earlier(loaded.sha256)
         the_plan = replace(the_plan, results=mark_done_earlier(the_plan.results, earlier))
         run_id = journal.start_run(loaded.name, loaded.sha256, started.command, str(settings.mode))
+        watch.journal_run = run_id
         journal.record_plan(run_id, the_plan.operations)
         written = partial(
             _report_written, journal.path, run_id, settings, output, before, the_plan.seat_lines
@@ -236,9 +261,11 @@ async def _apply_and_report(
         try:
             results = await _apply(the_plan, client, journal, run_id, settings, output, stop)
         except ApplyStopped as stopped:
+            watch.results = stopped.results
             done = written(run(), stopped.results, stopped)
             raise stopped.with_report(done.report_path) from stopped
         journal.finish_run(run_id, "finished")
+        watch.results = results
         try:
             after: AccountSnapshot | None = await read_again()
         except Exception as error:  # the changes are made: report them all the same

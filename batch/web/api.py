@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from batch.web.auth import api_admin, api_user, session_user
+from batch.web.pages import UploadForm, create_run, report_file
 from batch.web.preview import total_removals
 from batch.web.runs import RunManager
 from batch.web.store import Store, User
@@ -105,18 +106,9 @@ def openapi(request: Request, user: Annotated[User, Depends(openapi_reader)]) ->
 
 
 @router.post("/runs", status_code=201, response_model=Created)
-async def create(
-    request: Request,
-    user: ApiAdmin,
-    file: Annotated[UploadFile, File()],
-    mode: Annotated[str, Form()] = "apply",
-    max_removals: Annotated[str, Form()] = "",
-    all_or_nothing: Annotated[bool, Form()] = False,
-) -> Created:
+async def create(request: Request, user: ApiAdmin, form: UploadForm) -> Created:
     """Upload a file and plan it: `planned`, or `refused` with the CLI's reason in `message`."""
-    from batch.web.pages import create_run
-
-    run_id = await create_run(request, user, file, mode, max_removals, all_or_nothing)
+    run_id = await create_run(request, user, form)
     row = _row(request, run_id)
     return Created(
         id=run_id,
@@ -174,7 +166,6 @@ def cancel_run(request: Request, run_id: str, user: ApiAdmin) -> RunView:
 @router.get("/runs/{run_id}/report", response_class=Response)
 def report(request: Request, run_id: str, user: ApiUser) -> Response:
     """The run's XLSX report (the plan report until it is applied)."""
-    from batch.web.pages import report_file
 
     row = _row(request, run_id)
     return report_file(row, "report" if row["report"] else "plan_report")

@@ -60,7 +60,7 @@ def history(journal: Path, store: Store) -> list[dict[str, Any]]:
             {
                 "when": run["started"],
                 "file_name": run["file_name"],
-                "source": SOURCES.get(run["command"], run["command"]),
+                "source": "web" if mine else SOURCES.get(run["command"], run["command"]),
                 "who": mine["user"] if mine else "",
                 "mode": run["mode"],
                 "status": _status(run["status"]) if not mine else mine["status"],

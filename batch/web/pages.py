@@ -11,6 +11,7 @@ GET  /history                 every run of the journal
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,33 +116,46 @@ def upload_page(request: Request, user: PageUser) -> Response:
 
 
 @router.post("/upload", dependencies=[Csrf])
-async def upload(
-    request: Request,
-    user: PageAdmin,
+async def upload(request: Request, user: PageAdmin, form: UploadForm) -> Response:
+    """Store the file, plan it, show its preview (or its refusal)."""
+    run_id = await create_run(request, user, form)
+    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+
+@dataclass(frozen=True)
+class RunForm:
+    """An upload and its run's options, as the page's form and the API's POST send them."""
+
+    file: UploadFile
+    mode: str
+    max_removals: str
+    all_or_nothing: bool
+
+
+def run_form(
     file: Annotated[UploadFile, File()],
     mode: Annotated[str, Form()] = "apply",
     max_removals: Annotated[str, Form()] = "",
     all_or_nothing: Annotated[bool, Form()] = False,
-) -> Response:
-    """Store the file, plan it, show its preview (or its refusal)."""
-    run_id = await create_run(request, user, file, mode, max_removals, all_or_nothing)
-    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+) -> RunForm:
+    """The form's fields (a dependency of the page's upload and the API's create)."""
+    return RunForm(file, mode, max_removals, all_or_nothing)
 
 
-async def create_run(
-    request: Request,
-    user: User,
-    file: UploadFile,
-    mode: str,
-    max_removals: str,
-    all_or_nothing: bool,
-) -> str:
+UploadForm = Annotated[RunForm, Depends(run_form)]
+
+
+async def create_run(request: Request, user: User, form: RunForm) -> str:
     """Store an upload and plan it (pages and API alike); the run id."""
-    if mode not in ("apply", "sync"):
+    if form.mode not in ("apply", "sync"):
         raise HTTPException(422, detail="mode: apply or sync")
     manager = _runs(request)
-    path, name, sha256 = await store_upload(file, manager.uploads)
-    options = {"mode": mode, "max_removals": max_removals.strip(), "all_or_nothing": all_or_nothing}
+    path, name, sha256 = await store_upload(form.file, manager.uploads)
+    options = {
+        "mode": form.mode,
+        "max_removals": form.max_removals.strip(),
+        "all_or_nothing": form.all_or_nothing,
+    }
     return await run_in_threadpool(
         manager.create, path, name, sha256, options, user.name, client_address(request)
     )
@@ -173,7 +187,7 @@ async def run_page(
         results = preview.plan.results
         settings = request.app.state.settings
         context |= {
-            "seats": seat_rows(preview.before.seats, preview.plan.seats_after, settings.prices),
+            "seats": seat_rows(preview.seats_before, preview.plan.seats_after, settings.prices),
             "currency": settings.currency,
             "changes": len(preview.plan.operations),
             "removals": total_removals(preview.plan),

@@ -1,29 +1,23 @@
-"""A preview: the stages up to the plan, kept in memory for the preview page and the apply.
+"""A preview: the plan `batch plan` made of an upload, kept for the preview page and the apply.
 
-    make_preview(path, name, settings)  load -> file rules -> read the account -> plan
     plan_difference(saved, fresh)       what an apply would now do differently (a saved plan)
     seat_rows(preview)                  seats before -> after per license and size (and cost)
     lines_page(results, query)          one filtered, sorted page of result lines, problems first
 
-The stages are the pipeline's own (batch.loading, batch.rules, batch.planning); nothing here
-decides a line's outcome.
+The plan is the pipeline's own (batch.pipeline.plan_file, see runs.py); nothing here decides a
+line's outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Final
 
 import pandas as pd
 
-from batch.account import open_client
-from batch.loading import load
-from batch.model import AccountSnapshot, LoadedFile, SeatKey, Seats
-from batch.planning import Operation, Plan, addons_needed, plan
-from batch.rules import check_file
-from batch.settings import Settings
+from batch.model import SeatKey, Seats
+from batch.planning import Operation, Plan
 from batch.vocabulary import PROBLEM_OUTCOMES, Kind, license_label
 
 PAGE_SIZE: Final = 50
@@ -31,48 +25,13 @@ SORTABLE: Final = ("row", "email", "license", "action", "outcome", "code")
 FILTERS: Final = ("outcome", "action", "license", "code")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Preview:
-    """A planned file: what the preview page shows and the apply starts from."""
+    """A planned file as the preview page shows it and the apply compares with: the plan (its
+    result lines, changes and seats after) and the account's seats before."""
 
-    loaded: LoadedFile
-    file_results: pd.DataFrame
     plan: Plan
-    before: AccountSnapshot
-    settings: Settings
-    needed: set[str] = field(default_factory=set)  # users whose add-ons were read
-
-
-async def make_preview(path: Path, name: str, settings: Settings) -> Preview:
-    """Load, check and plan a stored upload against the account now; FileRefused etc. raise."""
-    loaded = load(path, name=name, limits=settings.limits)
-    file_results = check_file(loaded.requests)
-    async with open_client(settings) as client:
-        before = await client.snapshot(
-            addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode)
-        )
-    return Preview(
-        loaded,
-        file_results,
-        replan(loaded, file_results, before, settings),
-        before,
-        settings,
-        {e for e, u in before.users.items() if u.addons_known},
-    )
-
-
-def replan(
-    loaded: LoadedFile, file_results: pd.DataFrame, snapshot: AccountSnapshot, settings: Settings
-) -> Plan:
-    """The planner, with the run's options."""
-    return plan(
-        loaded.requests,
-        file_results,
-        snapshot,
-        mode=settings.mode,
-        all_or_nothing=settings.all_or_nothing,
-        max_removals=settings.max_removals,
-    )
+    seats_before: Mapping[SeatKey, Seats]
 
 
 def describe(op: Operation) -> str:

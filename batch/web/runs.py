@@ -6,20 +6,23 @@
                                        changed since the preview so that the plan differs)
     cancel(run id)                 stops after the requests in flight; resume(run id) goes on
 
+Previews and applies are the CLI's own `batch plan` and `batch apply` (batch.pipeline's
+plan_file and apply_file), watched through a `Watch`: the plan, the results and a stop request.
 An apply re-reads the account and re-plans before it sends anything: the plan it applies is the
-plan the admin saw, or nothing. Applies wait for the account lock (a visible `queued`), so the
-CLI, the inbox and the web never change one account at once.
+plan the admin saw, or nothing (the pipeline's confirm step). Applies wait for the account lock
+(a visible `queued`), so the CLI, the inbox and the web never change one account at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,27 +30,24 @@ from typing import Any, Final
 
 import pandas as pd
 
-from batch.account import open_client
-from batch.applying import ChunkProgress, apply_operations, mark_done_earlier, partial_results
-from batch.errors import BatchError, LockHeld
-from batch.journal import Journal
-from batch.loading import load
-from batch.model import AccountSnapshot, LoadedFile
-from batch.output import Output
-from batch.pipeline import RunOutcome, _finish, _run_info, outcome_counts
-from batch.rules import check_file
+from batch.applying.stopping import StopRequest
+from batch.errors import BatchError, LockHeld, NotConfirmed
+from batch.model import AccountSnapshot
+from batch.output import Advance, Level, Output
+from batch.pipeline import Watch, apply_file, outcome_counts, plan_file
+from batch.planning import Plan
+from batch.report import default_report_path
 from batch.settings import Settings
 from batch.vocabulary import Mode
 from batch.web.locking import account_lock
-from batch.web.preview import Preview, make_preview, plan_difference, replan
+from batch.web.preview import Preview, plan_difference
 from batch.web.store import Store
 
 logger = logging.getLogger(__name__)
 
 KEPT_PREVIEWS: Final = 8  # previews held in memory; an older one is planned again from its file
-# Previews planned at once; more wait their turn (each 100k-line plan needs ~1 GB while made).
-PLANNING_AT_ONCE: Final = 2
 LOCK_RETRY_S: Final = 1.0
+APPLYING: Final = "Applying"  # the pipeline's stage that sends the changes
 
 
 @dataclass
@@ -77,6 +77,36 @@ class Progress:
         }
 
 
+class ProgressOutput(Output):
+    """The pipeline's output for a web run: its stages and chunks go to `progress`, not a stream."""
+
+    def __init__(self, progress: Progress) -> None:
+        super().__init__("json", quiet=True, stream=io.StringIO())
+        self.progress = progress
+
+    def event(self, name: str, level: Level = "info", **fields: object) -> None:
+        """A chunk's figures are counted; the other events are the server log's."""
+        if name == "chunk":
+            self.progress.applied += int(str(fields["applied"]))
+            self.progress.failed += int(str(fields["failed"])) + int(str(fields["skipped"]))
+        elif level != "info":
+            logger.log(logging.WARNING, "%s %s", name, fields)
+
+    @contextmanager
+    def stage(self, name: str, total: int | None = None) -> Iterator[Advance]:
+        """The stage's name becomes the phase; the applying stage counts its answers."""
+        progress = self.progress
+        progress.phase = name
+        if name == APPLYING:
+            progress.total, progress.started = total or 0, time.monotonic()
+
+        def advance(k: int = 1) -> None:
+            if name == APPLYING:
+                progress.done += k
+
+        yield advance
+
+
 class RunManager:
     """Previews and applies of the web app; one account, its settings."""
 
@@ -87,16 +117,19 @@ class RunManager:
         self._previews: dict[str, Preview] = {}
         self._results: dict[str, pd.DataFrame] = {}
         self._progress: dict[str, Progress] = {}
-        self._cancel: dict[str, threading.Event] = {}
-        self._tasks: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = {}
+        self._stops: dict[str, StopRequest] = {}
         self._lock = threading.Lock()
-        self._planning = threading.BoundedSemaphore(PLANNING_AT_ONCE)
+        # Previews are planned one at a time, always in this one thread: a 100k-line plan needs
+        # ~1.1 GB while it is made, and the C allocator keeps what one thread freed for that
+        # thread: plans made two at a time in ever other request threads grew the app to 3.5 GB.
+        self._planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-plan")
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch-apply")
         store.stop_unfinished()  # no thread of this process runs them
 
     def close(self) -> None:
         """Stop taking applies; the one running finishes."""
         self._worker.shutdown(wait=False, cancel_futures=True)
+        self._planner.shutdown(wait=False, cancel_futures=True)
 
     # -- previews -------------------------------------------------------------------------------
 
@@ -132,37 +165,34 @@ class RunManager:
             status="planning",
         )
         try:
-            self._plan(run_id, upload, file_name, self.run_settings(options))
+            self._plan(run_id, upload, options)
         except BatchError as error:
             self.store.update_run(
                 run_id, status="refused", message=str(error), exit_code=error.exit_code
             )
         return run_id
 
-    def _plan(self, run_id: str, upload: Path, name: str, settings: Settings) -> Preview:
-        with self._planning:
-            preview = asyncio.run(make_preview(upload, name, settings))
-            outcome = self._plan_report(run_id, preview)
-        preview = slim(preview)
-        self._keep(run_id, preview)
+    def _plan(self, run_id: str, upload: Path, options: dict[str, Any], message: str = "") -> None:
+        """`batch plan` of the upload: its plan report beside it, the preview kept."""
+        outcome = self._make_preview(run_id, upload, options, "plan.xlsx")
         self.store.update_run(
             run_id,
             status="planned",
+            message=message,
             counts=dict(outcome.counts),
             exit_code=outcome.exit_code,
             plan_report=str(outcome.report_path),
         )
-        return preview
 
-    def _plan_report(self, run_id: str, preview: Preview) -> RunOutcome:
-        """The same XLSX as `batch plan` writes, beside the upload."""
-        settings = replace(preview.settings, report_path=self.uploads / run_id / "plan.xlsx")
-        info = _run_info(
-            "plan", preview.loaded, settings, _now(), account_id=preview.before.account_id
-        )
-        return _finish(
-            info, preview.plan.results, settings, _quiet(), before=preview.before, after=None
-        )
+    def _make_preview(self, run_id: str, upload: Path, options: dict[str, Any], report: str) -> Any:
+        """Plan the upload as `batch plan` does, keep what the page shows; the RunOutcome."""
+        settings = replace(self.run_settings(options), report_path=self.uploads / run_id / report)
+        watch = Watch()
+        output = ProgressOutput(Progress())
+        outcome = self._planner.submit(plan_file, upload, settings, output, watch).result()
+        assert watch.plan is not None and watch.before is not None
+        self._keep(run_id, Preview(watch.plan, dict(watch.before.seats)))
+        return outcome
 
     def _keep(self, run_id: str, preview: Preview) -> None:
         with self._lock:
@@ -180,19 +210,12 @@ class RunManager:
         row = self.store.run(run_id)
         if row is None or row["status"] in ("refused", "planning"):
             return None
-        try:
-            return self._plan_again(run_id, row)
+        try:  # the plan report of the preview the admin saw stays as it was
+            self._make_preview(run_id, Path(row["upload"]), row["options"], "replanned.xlsx")
         except BatchError:
             return None
-
-    def _plan_again(self, run_id: str, row: dict[str, Any]) -> Preview:
-        settings = self.run_settings(row["options"])
-        with self._planning:
-            preview = slim(
-                asyncio.run(make_preview(Path(row["upload"]), row["file_name"], settings))
-            )
-        self._keep(run_id, preview)
-        return preview
+        with self._lock:
+            return self._previews.get(run_id)
 
     def results(self, run_id: str) -> pd.DataFrame | None:
         """The final results of an apply made by this process, else the preview's."""
@@ -215,24 +238,20 @@ class RunManager:
         """Queue the run's apply (it re-plans first and applies only an unchanged plan)."""
         self.store.update_run(run_id, status="queued", message="")
         self._progress[run_id] = Progress()
-        self._cancel[run_id] = threading.Event()
+        self._stops[run_id] = StopRequest()
         self._worker.submit(self._apply_job, run_id, resume)
 
     def cancel(self, run_id: str) -> bool:
-        """Ask a queued or running apply to stop; False when there is none."""
-        event = self._cancel.get(run_id)
-        if event is None:
+        """Ask a queued or running apply to stop after its requests in flight; False: none."""
+        stop = self._stops.get(run_id)
+        if stop is None:
             return False
-        event.set()
-        task = self._tasks.get(run_id)
-        if task is not None:
-            loop, running = task
-            loop.call_soon_threadsafe(running.cancel)
+        stop.request()
         return True
 
     def _apply_job(self, run_id: str, resume: bool) -> None:
         try:
-            asyncio.run(self._apply(run_id, resume))
+            self._apply_queued(run_id, resume)
         except BatchError as error:
             self.store.update_run(
                 run_id, status="failed", message=str(error), exit_code=error.exit_code
@@ -246,158 +265,70 @@ class RunManager:
                 exit_code=70,
             )
         finally:
-            self._cancel.pop(run_id, None)
-            self._tasks.pop(run_id, None)
+            self._stops.pop(run_id, None)
+            progress = self._progress.get(run_id)
+            if progress is not None:
+                progress.phase = "done"
 
-    async def _apply(self, run_id: str, resume: bool) -> None:
-        row = self.store.run(run_id)
-        assert row is not None
-        preview = self.preview(run_id)
-        if preview is None:
-            raise BatchError("the run's file can no longer be planned")
-        progress = self._progress[run_id]
+    def _apply_queued(self, run_id: str, resume: bool) -> None:
+        stop = self._stops[run_id]
         while True:  # the visible queue: wait for the account lock
-            if self._cancel[run_id].is_set():
+            if stop.requested:
                 self.store.update_run(run_id, status="stopped", message="cancelled while queued")
                 return
             try:
-                with account_lock(self.settings):
-                    await self._apply_locked(run_id, row, preview, progress, resume)
+                with account_lock(self.settings):  # the pipeline takes it again, re-entrant
+                    self._apply(run_id, stop, resume)
                 return
             except LockHeld as held:
                 self.store.update_run(run_id, status="queued", message=str(held))
-                await asyncio.sleep(LOCK_RETRY_S)
+                time.sleep(LOCK_RETRY_S)
 
-    async def _apply_locked(
-        self,
-        run_id: str,
-        row: dict[str, Any],
-        preview: Preview,
-        progress: Progress,
-        resume: bool,
-    ) -> None:
-        settings = preview.settings
+    def _apply(self, run_id: str, stop: StopRequest, resume: bool) -> None:
+        """`batch apply` of the upload, confirmed only when its plan is the one previewed."""
+        row = self.store.run(run_id)
+        saved = self.preview(run_id)
+        if row is None or saved is None:
+            raise BatchError("the run's file can no longer be planned")
+        settings = self.run_settings(row["options"])
+        report = default_report_path(settings.reports_dir, row["file_name"], datetime.now(UTC))
+        report = report.with_name(f"{report.stem}-web-{run_id}.xlsx")
+        settings = replace(settings, report_path=report)
+        difference: list[str] = []
+
+        def same_plan(fresh: Plan, before: AccountSnapshot) -> bool:
+            difference.extend(plan_difference(saved.plan, fresh))
+            return resume or not difference  # a resume applies what is left of the plan
+
+        watch = Watch(stop=stop)
         self.store.update_run(run_id, status="applying", message="")
-        progress.phase = "reading the file"
-        # The kept preview holds the plan, not the file: the stored upload is read again.
-        loaded = load(Path(row["upload"]), name=row["file_name"], limits=settings.limits)
-        if loaded.sha256 != row["sha256"]:
-            raise BatchError(f"{row['file_name']}: the stored upload changed; upload it again")
-        file_results = check_file(loaded.requests)
-        progress.phase = "reading the account"
-        async with open_client(settings) as client:
-            from batch.planning import addons_needed
-
-            before = await client.snapshot(
-                addons_for=lambda users: addons_needed(loaded.requests, users, settings.mode)
+        output = ProgressOutput(self._progress[run_id])
+        try:
+            outcome = apply_file(Path(row["upload"]), settings, output, "apply", same_plan, watch)
+        except NotConfirmed:  # the account changed since the preview: preview it again
+            self._plan(
+                run_id, Path(row["upload"]), row["options"], "\n".join(["changed", *difference])
             )
-            fresh = replan(loaded, file_results, before, settings)
-            difference = plan_difference(preview.plan, fresh)
-            if difference and not resume:
-                changed = replace(
-                    preview, loaded=loaded, file_results=file_results, plan=fresh, before=before
-                )
-                outcome = self._plan_report(run_id, changed)
-                self._keep(run_id, slim(changed))
-                self.store.update_run(
-                    run_id,
-                    status="planned",
-                    counts=dict(outcome.counts),
-                    exit_code=outcome.exit_code,
-                    message="changed\n" + "\n".join(difference),
-                )
-                return
-            with Journal(settings.journal_path) as journal:
-                earlier = journal.applied_earlier(loaded.sha256)
-                the_plan = replace(fresh, results=mark_done_earlier(fresh.results, earlier))
-                journal_id = journal.start_run(loaded.name, loaded.sha256, "web", settings.mode)
-                self.store.update_run(run_id, journal_run_id=journal_id)
-                journal.record_plan(journal_id, the_plan.operations)
-                progress.phase, progress.total = "applying", len(the_plan.operations)
-                progress.started = time.monotonic()
+            return
+        except BatchError as error:
+            if watch.journal_run is None or watch.results is None:
+                raise  # nothing was sent
+            # Cancelled, or stopped by the account (its daily limit): the report of what was done
+            self._done(run_id, watch, "stopped", str(error), error.exit_code, report)
+            return
+        self._done(run_id, watch, "applied", "", outcome.exit_code, outcome.report_path or report)
 
-                def on_chunk(chunk: ChunkProgress) -> None:
-                    progress.done, progress.total = chunk.total_done, chunk.total
-                    progress.applied += chunk.applied
-                    progress.failed += chunk.failed + chunk.skipped
-
-                task = asyncio.current_task()
-                assert task is not None
-                self._tasks[run_id] = (asyncio.get_running_loop(), task)
-                if self._cancel[run_id].is_set():
-                    task.cancel()
-                try:
-                    results = await apply_operations(
-                        the_plan,
-                        client,
-                        journal,
-                        journal_id,
-                        chunk_size=settings.chunk_size,
-                        on_chunk=on_chunk,
-                    )
-                except (BatchError, asyncio.CancelledError) as error:
-                    self._tasks.pop(run_id, None)
-                    if isinstance(error, asyncio.CancelledError):
-                        task.uncancel()
-                    partial = partial_results(error)
-                    if partial is None:
-                        raise
-                    message = (
-                        "cancelled" if isinstance(error, asyncio.CancelledError) else str(error)
-                    )
-                    self._report(
-                        run_id, loaded, settings, partial, before, None, "stopped", message
-                    )
-                    return
-                self._tasks.pop(run_id, None)
-                journal.finish_run(journal_id, "finished")
-            progress.phase = "reading the account again"
-            after = await client.snapshot(addons_for=preview.needed)
-        self._report(run_id, loaded, settings, results, before, after, "applied", "")
-
-    def _report(
-        self,
-        run_id: str,
-        loaded: LoadedFile,
-        settings: Settings,
-        results: pd.DataFrame,
-        before: AccountSnapshot,
-        after: AccountSnapshot | None,
-        status: str,
-        message: str,
+    def _done(
+        self, run_id: str, watch: Watch, status: str, message: str, exit_code: int, report: Path
     ) -> None:
-        progress = self._progress[run_id]
-        progress.phase = "writing the report"
-        info = _run_info("apply", loaded, settings, _now(), account_id=before.account_id)
-        outcome = _finish(info, results, settings, _quiet(), before=before, after=after)
-        self._results[run_id] = results
+        assert watch.results is not None
+        self._results[run_id] = watch.results
         self.store.update_run(
             run_id,
             status=status,
             message=message,
-            counts=outcome_counts(results),
-            exit_code=outcome.exit_code,
-            report=str(outcome.report_path),
+            counts=outcome_counts(watch.results),
+            exit_code=exit_code,
+            report=str(report),
+            journal_run_id=watch.journal_run,
         )
-        progress.phase = "done"
-
-
-def slim(preview: Preview) -> Preview:
-    """The preview as kept in memory: its plan and the account's seats. An apply reads the file
-    and the account again, so an open preview costs its results, not the file or the account."""
-    loaded = preview.loaded
-    return replace(
-        preview,
-        loaded=replace(loaded, source=loaded.source.iloc[:0], requests=loaded.requests.iloc[:0]),
-        file_results=preview.file_results.iloc[:0],
-        before=replace(preview.before, users={}),
-    )
-
-
-def _quiet() -> Output:
-    """An Output for the pipeline's report stage that shows nothing (the page shows progress)."""
-    return Output("json", quiet=True, stream=io.StringIO())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
