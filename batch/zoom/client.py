@@ -16,10 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from types import TracebackType
-from typing import Any, Final, Literal, Self, TypeVar
+from typing import Any, Final, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -118,9 +118,11 @@ class ZoomClient:
         limits = plan_limits(config.plan)
         self._pacers = {category: Pacer(limit) for category, limit in limits.items()}
         policy = RetryPolicy(config.max_retries, config.backoff_base_s, config.backoff_max_s)
-        self._sender = Sender(
+        sender = Sender(
             self._http, self._api, self._tokens, self._pacers, policy, self.stats, config.max_wait_s
         )
+        # one request, paced and retried; None when a read-back showed a write done
+        self._send = sender.send
 
     def __repr__(self) -> str:
         return f"ZoomClient({self.config!r})"
@@ -328,21 +330,6 @@ class ZoomClient:
         assert response is not None  # only writes are settled by a read-back
         body: Any = orjson.loads(response.content) if response.content else {}
         return body if isinstance(body, dict) else {}
-
-    async def _send(
-        self,
-        method: Literal["GET", "PATCH", "POST"],
-        path: str,
-        category: Category,
-        *,
-        params: Mapping[str, str] | None = None,
-        json: Any = None,
-        read_back: Callable[[], Awaitable[bool]] | None = None,
-    ) -> httpx.Response | None:
-        """Send one request, paced and retried; None when a read-back showed a write done."""
-        return await self._sender.send(
-            method, path, category, params=params, json=json, read_back=read_back
-        )
 
 
 # ---------------------------------------------------------------------------------------------
