@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from batch.loading.headers import Header
-from batch.model import REQUEST_COLUMNS, REQUEST_NOTE_COLUMNS
+from batch.model import REQUEST_COLUMNS, REQUEST_NOTE_COLUMNS, normalise_emails
 from batch.rules.schema import EMAIL_PATTERN
 from batch.vocabulary import (
     ACTION_WORDS,
@@ -41,7 +41,6 @@ Read = tuple[str, str, int | None, str, str, str]
 Meaning = Read | None
 
 # Invisible characters that cling to pasted emails; removed wherever they are.
-_INVISIBLE_RE: Final = "[\u200b\u200c\u200d\u2060\ufeff]"
 # Cells that may hold an address in a wrapping: `Name <a@b.nl>`, `mailto:`, quotes, a trailing
 # `;` or `,` (Outlook's way of pasting addresses).
 _WRAPPED_RE: Final = r"[<>;,:\"']"  # a colon for mailto:
@@ -50,13 +49,6 @@ _ONE_EMAIL_RE: Final = re.compile(EMAIL_PATTERN)
 _NOT_ASKED_NOTE: Final = (
     "'{cell}' is not a request: nothing changes (write no or remove to take {name} away)"
 )
-
-
-def normalise_emails(cells: pd.Series) -> pd.Series:
-    """Emails as compared: invisible characters removed, trimmed (NBSP too), lower-cased."""
-    if not cells.str.isascii().all():  # the regex pass only when a cell can need it
-        cells = cells.str.replace(_INVISIBLE_RE, "", regex=True).str.replace("\u00a0", " ")
-    return cells.str.strip().str.lower()
 
 
 def unwrap_email(text: str) -> str | None:
