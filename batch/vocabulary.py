@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Final
 
+from rapidfuzz.distance import OSA
+
 
 class Kind(StrEnum):
     """What a request is about: the base user type or one of the three add-ons."""
@@ -229,14 +231,19 @@ def is_bare_size(text: str) -> bool:
     return header_key(text) in _SIZE_KEYS
 
 
+# Headers this long or longer are near a known one a single edit away (difflib's ratio misses a
+# swapped letter in a four-letter word: `ytpe` is 0.75 from `type`).
+MIN_TYPO_LENGTH: Final = 4
+
+
 def near_field(text: str) -> str | None:
     """For a header we do not know: the column name it is close to, or None when it is not.
 
     Close means a small edit away from a known header (`Webniar`, `Emial`), or holding a word
     of our subject (`Webinar licences`). Used to refuse, not to guess.
 
-    >>> near_field("Webniar"), near_field("Meeting room"), near_field("Notes")
-    ('Webinar', 'Large Meeting', None)
+    >>> near_field("Webniar"), near_field("Webinar licences"), near_field("Notes"), near_field("yTpe")
+    ('Webinar', 'Webinar', None, 'User type')
     """
     key = header_key(text)
     if not key:
@@ -244,6 +251,10 @@ def near_field(text: str) -> str | None:
     close = difflib.get_close_matches(key, list(HEADER_LOOKUP), n=1, cutoff=0.8)
     if close:
         return FIELD_NAMES[HEADER_LOOKUP[close[0]]]
+    if len(key) >= MIN_TYPO_LENGTH:  # short words: one letter dropped, doubled or swapped (`yTpe`)
+        for known, field in HEADER_LOOKUP.items():
+            if OSA.distance(key, known, score_cutoff=1) <= 1:
+                return FIELD_NAMES[field]
     if any(stem in key for stem in LICENSE_STEMS):
         nearest = max(
             (f for f in (*WIDE_FIELDS, LONG_FIELD)),

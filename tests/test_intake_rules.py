@@ -91,12 +91,13 @@ def test_headers_are_normalised_before_matching(header: str, field: str) -> None
         ("Webinar licences", "did you mean Webinar?"),
         ("Large Meeting 500", "did you mean Large Meeting?"),
         ("Capacity", "column B 'Capacity' does not say whose size it is"),
+        ("yTpe", "column B 'yTpe' is not a column we know: did you mean User type?"),
     ],
-    ids=["typo", "typo-two-words", "subject-word", "size-in-header", "bare-capacity"],
+    ids=["typo", "typo-two-words", "subject-word", "size-in-header", "bare-capacity", "swap-short"],
 )
 def test_a_column_close_to_a_known_one_refuses_the_file(header: str, words: str) -> None:
     """A near miss is refused naming the column and the nearest known name: never dropped."""
-    reason = refusal(f"Email,{header},User type\nann@example.com,500,Licensed\n".encode())
+    reason = refusal(f"Email,{header},Webinar\nann@example.com,Licensed,500\n".encode())
     assert words in reason
     assert "[intake] ignore_columns" in reason or "Capacity" in header
 
