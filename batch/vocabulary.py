@@ -242,8 +242,8 @@ def near_field(text: str) -> str | None:
     Close means a small edit away from a known header (`Webniar`, `Emial`), or holding a word
     of our subject (`Webinar licences`). Used to refuse, not to guess.
 
-    >>> near_field("Webniar"), near_field("Webinar licences"), near_field("Notes"), near_field("yTpe")
-    ('Webinar', 'Webinar', None, 'User type')
+    >>> [near_field(h) for h in ("Webniar", "Webinar licences", "Notes", "yTpe")]
+    ['Webinar', 'Webinar', None, 'User type']
     """
     key = header_key(text)
     if not key:
