@@ -166,10 +166,11 @@ class UserTable(Mapping[str, AccountUser]):
     (<UserType.LICENSED: 'Licensed'>, 1, ['Licensed'])
     """
 
-    __slots__ = ("frame",)
+    __slots__ = ("_rows", "frame")
 
     def __init__(self, frame: pd.DataFrame) -> None:
         self.frame = frame
+        self._rows: list[AccountUser] | None = None  # made on the first lookup by email
 
     @classmethod
     def of(cls, users: Iterable[AccountUser] | Mapping[str, AccountUser]) -> UserTable:
@@ -207,10 +208,18 @@ class UserTable(Mapping[str, AccountUser]):
         return cls(frame)
 
     def __getitem__(self, email: str) -> AccountUser:
-        position = self.frame.index.get_indexer(pd.Index([email]))[0]
-        if position < 0:
+        # A lookup by email is a hash lookup; the users are made once, in batches, on the first
+        # one (making one row's user from the frame costs a millisecond: a loop over all users
+        # doing that took minutes at 100k).
+        try:
+            position = self.frame.index.get_loc(email)
+        except (KeyError, TypeError):
+            raise KeyError(email) from None
+        if not isinstance(position, int):  # an email twice in the index: not a user table
             raise KeyError(email)
-        return next(_made(self.frame.iloc[position : position + 1]))
+        if self._rows is None:
+            self._rows = list(self.values())
+        return self._rows[position]
 
     def __contains__(self, email: object) -> bool:
         return email in self.frame.index

@@ -54,6 +54,28 @@ SCRUBBED_ENV: Final = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"
 PROCESS_TIMEOUT_S: Final = 180
 
 
+# Files whose tests run longest (state machines, property tests, real processes that wait for
+# each other). They are collected first so that `-n 2` starts them early instead of leaving one
+# worker alone with a minute-long test at the end; the order of everything else is unchanged.
+LONG_FILES_FIRST: Final = (
+    "test_stateful.py",
+    "test_hostile.py",
+    "test_account_lock.py",
+    "test_file_rules.py",
+    "test_e2e_inbox.py",
+    "test_planning_properties.py",
+    "test_stops.py",
+    "test_intake_properties.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long files first, longest first (a stable sort: within a file, and for the rest,
+    collection order)."""
+    rank = {name: n for n, name in enumerate(LONG_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(autouse=True)
 def no_event_loop_left_running(request: pytest.FixtureRequest) -> None:
     """Each test starts with no event loop marked running in its thread.

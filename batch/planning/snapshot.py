@@ -28,7 +28,7 @@ def apply_to_snapshot(
 
     >>> after = apply_to_snapshot(snapshot, plan(requests, results, snapshot).operations)
     """
-    users = dict(snapshot.users)
+    users = dict(snapshot.users.items())  # made in batches, not looked up one by one
     touched: dict[str, AccountUser] = {}
     for op in operations:
         user = users[op.email]

@@ -123,7 +123,7 @@ class AccountRead:
             for _ in range(finished):
                 on_read(1)
         held = await _all_tasks(tasks)
-        users = dict(self._listed.users)
+        users = dict(self._listed.users.items())  # made in batches, not looked up one by one
         for email, addons in zip(self._wanted, held, strict=True):
             if addons is not None:
                 users[email] = replace(
