@@ -126,7 +126,7 @@ def test_generator_command_line(tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("rows", "fmt", "seconds"),
-    [(1_000_000, "csv", 5.0), (100_000, "xlsx", 10.0)],  # CPU guards; speed is in benchmarks/
+    [(1_000_000, "csv", 10.0), (100_000, "xlsx", 10.0)],  # hang guards; speed is in benchmarks/
     ids=["1M-csv", "100k-xlsx"],
 )
 def test_large_files_load_in_time(rows: int, fmt: str, seconds: float, tmp_path: Path) -> None:
