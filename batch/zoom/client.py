@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import KW_ONLY, dataclass
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -36,7 +36,7 @@ from batch.zoom.errors import (
     is_loopback,
 )
 from batch.zoom.pacing import Category, Pacer, plan_limits
-from batch.zoom.reading import AccountRead
+from batch.zoom.reading import AccountRead, all_or_cancel
 from batch.zoom.retry import RetryPolicy
 from batch.zoom.sender import ClientStats, Sender
 
@@ -157,7 +157,9 @@ class ZoomClient:
         `on_read(n)` is called with each page's number of users, `on_page(users)` with each
         page's users once they are converted (while the next page is on its way).
         """
-        streams = await _all(*(self._list_status(s, on_read, on_page) for s in USER_STATUSES))
+        streams = await all_or_cancel(
+            *(self._list_status(s, on_read, on_page) for s in USER_STATUSES)
+        )
         return [user for stream in streams for user in stream]
 
     async def _list_status(
@@ -337,22 +339,6 @@ class ZoomClient:
 
 A = TypeVar("A")
 B = TypeVar("B")
-
-
-async def _all(*jobs: Coroutine[Any, Any, A]) -> list[A]:
-    """Run jobs concurrently; when one fails, cancel the others and wait for them, then raise.
-
-    (asyncio.gather would leave the others running; TaskGroup would wrap the error in an
-    ExceptionGroup, and callers want the one error that stopped the work.)
-    """
-    tasks = [asyncio.ensure_future(job) for job in jobs]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Final, TypeVar
 from batch.model import AccountSnapshot, AccountUser
 from batch.vocabulary import Kind, UserType
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from batch.zoom.client import ZoomClient
 
@@ -122,7 +124,7 @@ class AccountRead:
         if on_read is not None:
             for _ in range(finished):
                 on_read(1)
-        held = await _all_tasks(tasks)
+        held = await all_or_cancel(*tasks)
         users = dict(self._listed.users.items())  # made in batches, not looked up one by one
         for email, addons in zip(self._wanted, held, strict=True):
             if addons is not None:
@@ -183,8 +185,11 @@ def _readable(users: Mapping[str, AccountUser], emails: Iterable[str]) -> list[s
     return sorted(e for e in chosen if (u := users.get(e)) is not None and u.status != "pending")
 
 
-async def _all_tasks(tasks: list[asyncio.Task[Addons | None]]) -> list[Addons | None]:
-    """The tasks' results; the first failure cancels the others and is raised."""
+async def all_or_cancel(*jobs: Awaitable[T]) -> list[T]:
+    """Run jobs (coroutines or tasks) concurrently; when one fails, cancel the others and wait
+    for them, then raise that one error (asyncio.gather would leave the others running;
+    TaskGroup would wrap the error in an ExceptionGroup)."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
     try:
         return list(await asyncio.gather(*tasks))
     except BaseException:
