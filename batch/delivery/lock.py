@@ -42,6 +42,7 @@ from batch.settings import Settings
 LOCK_FILE_NAME: Final = "batch.lock"
 LOCKS_FOLDER: Final = "locks"
 _POLL_S: Final = 0.1  # how often a waiting run tries the lock again
+_RECORD_WAIT_S: Final = 2.0  # how long a refused run waits for the holder's record
 _HELD: dict[Path, int] = {}  # lock files this process holds -> nesting depth
 
 
@@ -152,11 +153,13 @@ def run_lock(
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         if not _take(fd, wait_s):
-            other = _read_holder(fd)
-            who = other.describe() if other else "holder unknown (it is just starting)"
-            guarded = f" of the {what}" if what else ""
-            waited = f" (waited {wait_s:g} s)" if wait_s > 0 else ""
-            raise LockHeld(f"another batch run holds the lock {path}{guarded}: {who}{waited}")
+            other = _holder_once_written(fd)
+            # No record after the wait: the holder may have let go meanwhile, then it is ours.
+            if other is not None or not _take(fd, 0.0):
+                who = other.describe() if other else "holder unknown (it wrote no record)"
+                guarded = f" of the {what}" if what else ""
+                waited = f" (waited {wait_s:g} s)" if wait_s > 0 else ""
+                raise LockHeld(f"another batch run holds the lock {path}{guarded}: {who}{waited}")
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(holder.__dict__) + "\n").encode("utf-8"), 0)
         os.fsync(fd)
@@ -169,6 +172,18 @@ def run_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _holder_once_written(fd: int) -> LockHolder | None:
+    """The holder's record, waiting up to `_RECORD_WAIT_S` for it.
+
+    A run takes the flock first and writes its record just after, so a run that meets the
+    lock in that instant would find the file empty and could not say who holds it.
+    """
+    deadline = time.monotonic() + _RECORD_WAIT_S
+    while (other := _read_holder(fd)) is None and time.monotonic() < deadline:
+        time.sleep(_POLL_S / 5)
+    return other
 
 
 def _take(fd: int, wait_s: float) -> bool:
