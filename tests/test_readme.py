@@ -15,7 +15,10 @@ README = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
 
 def _commands(group: click.Group, prefix: str = "batch") -> list[tuple[str, click.Command]]:
     found: list[tuple[str, click.Command]] = []
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the lazy group imports each command here
+        command = group.get_command(context, name)
+        assert command is not None, name
         path = f"{prefix} {name}"
         found.append((path, command))
         if isinstance(command, click.Group):

@@ -1,43 +1,63 @@
-"""The `batch` command group."""
+"""The `batch` command group.
+
+Each command's module is imported when the command runs (or when help lists it), not at start:
+`batch validate` does not pay for the applier, the sandbox server or the web app. The group
+knows the commands by name and where they live.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import Final
 
 import click
 
 from batch import __version__, scrub
-from batch.cli.apply import apply_command, plan_command
-from batch.cli.assign import assign_command
 from batch.cli.common import stop_on_sigterm
-from batch.cli.export import export_command
-from batch.cli.inbox import inbox_command
-from batch.cli.report import report_command
-from batch.cli.sandbox import sandbox_group
-from batch.cli.show import show_command
-from batch.cli.template import template_command
-from batch.cli.validate import validate_command
-from batch.cli.web import web_group
 from batch.output import forward_logs
 
+# command name -> "module:attribute" of its click command
+COMMANDS: Final = {
+    "validate": "batch.cli.validate:validate_command",
+    "plan": "batch.cli.apply:plan_command",
+    "apply": "batch.cli.apply:apply_command",
+    "inbox": "batch.cli.inbox:inbox_command",
+    "report": "batch.cli.report:report_command",
+    "assign": "batch.cli.assign:assign_command",
+    "export": "batch.cli.export:export_command",
+    "show": "batch.cli.show:show_command",
+    "template": "batch.cli.template:template_command",
+    "sandbox": "batch.cli.sandbox:sandbox_group",
+    "web": "batch.cli.web:web_group",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported by name on first use (click's lazy-group pattern)."""
+
+    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command) and command.name == cmd_name
+            self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="batch")
 def cli() -> None:
     """Check and apply a spreadsheet of Zoom license assignments, with an Excel report."""
-
-
-cli.add_command(validate_command)
-cli.add_command(plan_command)
-cli.add_command(apply_command)
-cli.add_command(inbox_command)
-cli.add_command(report_command)
-cli.add_command(assign_command)
-cli.add_command(export_command)
-cli.add_command(show_command)
-cli.add_command(template_command)
-cli.add_command(sandbox_group)
-cli.add_command(web_group)
 
 
 def main() -> None:
