@@ -9,11 +9,11 @@ check_account_options(...)    Zoom's own API named without credentials; an API U
 from __future__ import annotations
 
 import stat
-import tomllib
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from batch.config import load as config_load
 from batch.errors import ConfigError, InputError
 from batch.settings import DEFAULT_CONFIG_PATH, Settings
 
@@ -56,12 +56,13 @@ def _config_path(path: Path | None) -> Path | None:
 
 
 def _toml(path: Path | None) -> dict[str, Any] | None:
-    """The config's TOML, or None when there is none or it cannot be read."""
+    """The config's TOML (read as load_config reads it), or None when there is none or it
+    cannot be read: load_config then says what is wrong with it."""
     if path is None:
         return None
     try:
-        return tomllib.loads(path.read_bytes().decode("utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return config_load.read(path)
+    except ConfigError:
         return None
 
 
