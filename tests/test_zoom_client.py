@@ -308,7 +308,7 @@ def test_retry_after_is_honoured(header: Callable[[], str]) -> None:
 
     email, seconds, rate_limited = asyncio.run(main())
     assert (email, rate_limited) == ("ann@example.com", 1)
-    assert 0.3 <= seconds < 2.0
+    assert 0.3 <= seconds < 10.0  # waited the 0.4 s, not a misread minute (loaded machines)
 
 
 # ---------------------------------------------------------------------------------------------
