@@ -22,12 +22,22 @@ DONE_EARLIER_HEADER: Final = "Done earlier"  # only when an earlier run did some
 DONE_EARLIER_MARK: Final = "yes"
 
 
-def input_values(source: pd.DataFrame, column: str, rows: pd.Series) -> pd.Series:
-    """The input file's cells of one column for each result's row; <NA> where there is no row."""
+def input_values(source: pd.DataFrame, columns: list[str], rows: pd.Series) -> list[pd.Series]:
+    """The input file's cells of `columns` for each result's row; None where there is no row.
+
+    The rows are picked once for all the columns: a file of thousands of columns costs one
+    pick, not one per column.
+    """
     wanted = pd.to_numeric(rows, errors="coerce").fillna(-1).astype("int64").to_numpy()
     positions = source.index.get_indexer(pd.Index(wanted))
-    values = np.append(source[column].astype(object).to_numpy(), [None])
-    return pd.Series(values[positions], index=rows.index, dtype=object)
+    found = positions >= 0
+    picked = np.full((len(wanted), len(columns)), None, dtype=object)
+    if found.any() and columns:
+        at = source.columns.get_indexer(pd.Index(columns))
+        if (at < 0).any():  # extra columns come from the source: never, but never silently
+            raise KeyError([c for c, i in zip(columns, at, strict=True) if i < 0])
+        picked[found] = source.iloc[positions[found], at].to_numpy(dtype=object)
+    return [pd.Series(picked[:, i], index=rows.index, dtype=object) for i in range(len(columns))]
 
 
 def result_headers(run: RunInfo, results: pd.DataFrame) -> list[str]:
@@ -65,9 +75,8 @@ def write_results(
             text_column(part["code"], quote=quote),
             text_column(scrub_column(part["message"]), quote=quote),
         ]
-        for column in run.file.extra_columns:
-            values = input_values(run.file.source, column, part["row"])
-            columns.append(text_column(values, quote=quote))
+        extra = input_values(run.file.source, list(run.file.extra_columns), part["row"])
+        columns.extend(text_column(values, quote=quote) for values in extra)
         if with_mark:
             marks = _done_earlier(part).map({True: DONE_EARLIER_MARK, False: None})
             columns.append(text_column(marks, quote=quote))
