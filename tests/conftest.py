@@ -236,10 +236,12 @@ def report_messages(report: Path) -> list[str]:
     return [str(row[column] or "") for row in rows[1:]]
 
 
-def run_inprocess(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None) -> Run:
+def run_inprocess(
+    cwd: Path, *args: str | Path, env: Mapping[str, str] | None = None, stdin: str = ""
+) -> Run:
     """`batch ARGS` through the console script's own `main()`, in this process.
 
-    Click's CliRunner isolation gives it captured stdout/stderr (no terminal), an empty stdin
+    Click's CliRunner isolation gives it captured stdout/stderr (no terminal), `stdin` (empty)
     and the environment without the Zoom credential variables plus `env`; `cwd` is the
     working directory. What `main()` changes for the rest of a process is put back after: the
     SIGTERM handler, and the secrets registered with the scrubber (so a later test in this
@@ -250,7 +252,7 @@ def run_inprocess(cwd: Path, *args: str | Path, env: Mapping[str, str] | None = 
     hidden.update(env or {})
     lasting, recent = set(scrub._lasting), list(scrub._recent)
     sigterm, argv, before = signal.getsignal(signal.SIGTERM), sys.argv, Path.cwd()
-    with CliRunner().isolation(input="", env=hidden) as (stdout, stderr, _):
+    with CliRunner().isolation(input=stdin, env=hidden) as (stdout, stderr, _):
         sys.argv = ["batch", *map(str, args)]
         os.chdir(cwd)
         try:

@@ -1,30 +1,20 @@
-"""`batch web user add/list/remove` and `batch web token`, as real processes."""
+"""`batch web user add/list/remove` and `batch web token`, run as the console script's main()
+in this process (nothing here needs a process of its own: no signal, lock or server)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import Run, run_inprocess
 from fastapi.testclient import TestClient
 
 from batch.settings import Settings
 from batch.web.app import create_app
 
-BATCH = Path(sys.executable).parent / "batch"
 
-
-def _batch(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BATCH), "web", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def _batch(cwd: Path, *args: str, stdin: str = "") -> Run:
+    return run_inprocess(cwd, "web", *args, stdin=stdin)
 
 
 def test_users_are_added_listed_and_removed(tmp_path: Path) -> None:
@@ -39,26 +29,26 @@ def test_users_are_added_listed_and_removed(tmp_path: Path) -> None:
         "--password-stdin",
         stdin="long enough pw\n",
     )
-    assert added.returncode == 0, added.stderr
+    assert added.code == 0, added.stderr
     _batch(tmp_path, "user", "add", "fin", "--role", "viewer", "--password-stdin", stdin="x" * 9)
     assert _batch(tmp_path, "user", "list").stdout.split() == ["ann", "admin", "fin", "viewer"]
     app = create_app(Settings(journal_path=tmp_path / ".batch" / "journal.sqlite"))
     assert app.state.store.check_password("ann", "long enough pw") is not None
-    assert _batch(tmp_path, "user", "remove", "fin").returncode == 0
+    assert _batch(tmp_path, "user", "remove", "fin").code == 0
     assert _batch(tmp_path, "user", "list").stdout.split() == ["ann", "admin"]
 
 
 def test_refusals_exit_2_with_one_error_line(tmp_path: Path) -> None:
     """A short password, a taken name or an unknown user: exit 2 and one Error: line."""
     args = ("user", "add", "ann", "--role", "admin", "--password-stdin")
-    assert _batch(tmp_path, *args, stdin="pw long enough").returncode == 0
+    assert _batch(tmp_path, *args, stdin="pw long enough").code == 0
     for result in (
         _batch(tmp_path, *args, stdin="short"),
         _batch(tmp_path, *args, stdin="pw long enough"),
         _batch(tmp_path, "user", "remove", "nobody"),
         _batch(tmp_path, "token", "nobody"),
     ):
-        assert result.returncode == 2
+        assert result.code == 2
         assert [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
 
 
