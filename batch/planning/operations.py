@@ -223,6 +223,9 @@ class _UserAddons:
         self.split = False
 
 
+_USED: Final = ["key", "u_id", "u_type", "user_type", "kind", "action", "free", "size", "request"]
+
+
 def build_operations(lines: Working, needed: set[str]) -> Operations:
     """The operations of the planned lines, ordered by phase, then file order.
 
@@ -231,7 +234,8 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
     rely on seats freed by this run. Type changes and users with one add-on line (most of a
     big file) become table rows column by column; the others are collected line by line.
     """
-    planned = lines[lines["outcome"] == str(Outcome.PLANNED)]
+    # only the columns the operations are made of: at 1M lines every copy below is of these
+    planned = lines.loc[lines["outcome"] == str(Outcome.PLANNED), _USED]
     is_base = (planned["kind"] == Kind.BASE.value).to_numpy()
     base, addon = planned[is_base], planned[~is_base]
     to_basic = (base["user_type"] == str(UserType.BASIC)).to_numpy()
@@ -247,11 +251,11 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
     n = len(base)
     type_ops = pd.DataFrame(
         {
-            "email": base["key"].to_numpy(),
-            "user_id": base["u_id"].to_numpy(),
+            "email": base["key"].array,  # Arrow text stays Arrow: no object per line
+            "user_id": base["u_id"].array,
             "category": TYPE_CATEGORY,
             "free_half": np.zeros(n, dtype=bool),
-            "user_type": base["user_type"].to_numpy(),
+            "user_type": base["user_type"].array,
             **{k.value: pd.array([pd.NA] * n, dtype="Int64") for k in ADDONS},
             "phase": np.where(to_basic, PHASE_FREE, PHASE_BASE).astype(np.int8),
             "depends": np.zeros(n, dtype=bool),
@@ -273,8 +277,8 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
     sizes = single["size"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
     addon_ops = pd.DataFrame(
         {
-            "email": single["key"].to_numpy(),
-            "user_id": single["u_id"].to_numpy(),
+            "email": single["key"].array,
+            "user_id": single["u_id"].array,
             "category": ADDONS_CATEGORY,
             "free_half": np.zeros(n, dtype=bool),
             "user_type": "",

@@ -203,8 +203,11 @@ def _prepend_notes(lines: Working) -> None:
     note = lines["note"].fillna("").astype(str)
     message = lines["message"].fillna("").astype(str)
     add = (note != "") & (message != note)
-    joined = note + message.where(message == "", "; " + message)
-    lines["message"] = message.where(~add, joined)
+    if add.any():  # few lines carry a note: join only theirs (a 1M-line plan has 1M messages)
+        noted, said = note[add], message[add]
+        message = message.copy()
+        message[add] = noted + said.where(said == "", "; " + said)
+    lines["message"] = message
 
 
 def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.DataFrame:
