@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -124,58 +125,54 @@ def test_held_lock_refuses_in_process_other_holder(tmp_path: Path) -> None:
         process.communicate()
 
 
+# A process that takes the flock of argv[1] as a run would, says so, then runs its `then` code.
+FLOCK_HOLDER = textwrap.dedent(
+    """
+    import fcntl, json, os, sys, time
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("locked", flush=True)
+    """
+)
+
+
+@contextmanager
+def flock_holder(lock: Path, then: str) -> Iterator[subprocess.Popen[str]]:
+    """A process holding the flock on `lock` (and running `then`) for the `with` block."""
+    code = FLOCK_HOLDER + textwrap.dedent(then)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(lock)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "locked\n"
+        yield process
+    finally:
+        process.kill()
+        process.communicate()
+
+
 def test_refused_run_names_a_holder_that_writes_its_record_late(tmp_path: Path) -> None:
     """A run refused in the instant between the holder's flock and its record still names the
     holder: it waits briefly for the record instead of saying "holder unknown"."""
     lock = tmp_path / "batch.lock"
-    late_writer = textwrap.dedent(
-        """
-        import fcntl, json, os, sys, time
-        fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        print("locked", flush=True)
+    late_record = """
         time.sleep(0.5)
         record = {"pid": os.getpid(), "host": "h", "command": "batch inbox in/",
                   "started": "2026-12-01T00:00:00Z"}
         os.pwrite(fd, json.dumps(record).encode(), 0)
         time.sleep(60)
         """
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", late_writer, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "locked\n"
+    with flock_holder(lock, late_record) as process:
         with pytest.raises(LockHeld) as caught, run_lock(lock):
             pass
         assert f"pid {process.pid} on host h (batch inbox in/)" in str(caught.value)
-    finally:
-        process.kill()
-        process.communicate()
 
 
 def test_lock_freed_while_refusing_is_taken(tmp_path: Path) -> None:
     """A holder that lets go without ever writing its record does not refuse the next run."""
     lock = tmp_path / "batch.lock"
-    silent = textwrap.dedent(
-        """
-        import fcntl, os, sys, time
-        fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        print("locked", flush=True)
-        time.sleep(0.5)
-        """
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", silent, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "locked\n"
-        with run_lock(lock, command="batch apply x.csv"):
-            assert json.loads(lock.read_text())["pid"] == os.getpid()
-    finally:
-        process.kill()
-        process.communicate()
+    with flock_holder(lock, "time.sleep(0.5)\n"), run_lock(lock, command="batch apply x.csv"):
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
 
 
 def test_default_lock_sits_beside_the_journal(tmp_path: Path) -> None:
