@@ -2,8 +2,8 @@
 
     ws = Workspace(tmp_path)                 cwd of every `batch` run (.batch/, reports/)
     ws.run("apply", FILE, ...) -> Run        exit code, stdout, stderr of a finished run, in-process
-    ws.run_process("apply", FILE, ...) -> Run   the same as a real `batch` process
-    ws.start("inbox", DIR, ...) -> Popen     a process left running (concurrency, SIGKILL)
+    ws.run_process("apply", FILE, ...) -> Run   the same as a process of its own
+    ws.start("inbox", DIR, ...) -> ForkedBatch   a process left running (signals, SIGKILL, locks)
     with ws.serve(faults) as served: ...     the account JSON served over loopback HTTP
     mail_server -> (Mailbox, port)           an SMTP server (tests/mailserver.py) keeping mails
     ws.results(report) -> [(row, license, action, outcome, code)]   the Results sheet
@@ -13,7 +13,10 @@
 (a `batch` process spends 3-4 s importing pandas and friends before it does anything): the same
 entry point, cwd, environment, empty stdin and scrubbed stdout/stderr as the console script.
 Use `ws.run_process` where the process boundary is what is tested: signals, crashes, locks held
-by another process, `BATCH_DEBUG` logging, the scrubber installed for the whole process.
+by another process, `BATCH_DEBUG` logging, the scrubber installed for the whole process. Those
+processes are forked from the test process (tests/forked.py): a process of its own, without the
+2 s a fresh interpreter spends on imports. The console script itself is started by the tests
+that run `batch` on a terminal (test_confirm.py, test_terminal_summary.py).
 
 Test modules use the `ws` and `served` fixtures; they import names from here for annotations
 only (under TYPE_CHECKING).
@@ -29,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
@@ -45,6 +47,7 @@ from click.testing import CliRunner
 from batch import scrub
 from batch.cli.main import main
 from batch.sandbox import DEMO_ACCOUNT, Faults, Sandbox, serve
+from tests.forked import ForkedBatch, run_forked
 from tests.mailserver import Mailbox, smtp_server
 
 SAMPLES: Final = DEMO_ACCOUNT.parent
@@ -310,34 +313,19 @@ class Workspace:
     def run_process(
         self, *args: str | Path, env: Mapping[str, str] | None = None, timeout: float = 0
     ) -> Run:
-        """Run `batch ARGS` as a real process with piped stdin/stdout/stderr (no terminal)."""
-        done = subprocess.run(
-            [str(BATCH), *map(str, args)],
-            cwd=self.root,
-            env=self.env(env),
-            input="",
-            capture_output=True,
-            text=True,
-            timeout=timeout or PROCESS_TIMEOUT_S,
-            check=False,
+        """Run `batch ARGS` as a process of its own (forked, tests/forked.py) with piped
+        stdin/stdout/stderr (no terminal), to its end."""
+        code, stdout, stderr = run_forked(
+            args, cwd=self.root, env=self.env(env), timeout=timeout or PROCESS_TIMEOUT_S
         )
         if wants_json_logs(args):
-            assert_json_lines(done.stderr)
-        return Run(done.returncode, done.stdout, done.stderr)
+            assert_json_lines(stderr)
+        return Run(code, stdout, stderr)
 
-    def start(
-        self, *args: str | Path, env: Mapping[str, str] | None = None
-    ) -> subprocess.Popen[str]:
-        """Start `batch ARGS` and return at once; the caller waits for (or kills) it."""
-        return subprocess.Popen(
-            [str(BATCH), *map(str, args)],
-            cwd=self.root,
-            env=self.env(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+    def start(self, *args: str | Path, env: Mapping[str, str] | None = None) -> ForkedBatch:
+        """Start `batch ARGS` as a process of its own and return at once (a Popen-like
+        `ForkedBatch`); the caller waits for, signals or kills it."""
+        return ForkedBatch(args, cwd=self.root, env=self.env(env))
 
     @contextmanager
     def serve(self, faults: Faults | None = None) -> Iterator[Served]:

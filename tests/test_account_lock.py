@@ -24,6 +24,7 @@ from tests.conftest import Workspace
 
 if TYPE_CHECKING:
     from tests.conftest import Holding
+    from tests.forked import ForkedBatch
 
 # A process that holds the lock of the sandbox file argv[1] until it is killed.
 HOLD_ACCOUNT = textwrap.dedent(
@@ -62,7 +63,7 @@ def _one_after_the_other(ws: Workspace, names: list[str]) -> tuple[dict[str, Hol
     return alone.holdings(), applied
 
 
-def _finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
+def _finish(process: ForkedBatch) -> tuple[int, str, str]:
     stdout, stderr = process.communicate(timeout=180)
     return process.returncode, stdout, stderr
 

@@ -2,16 +2,15 @@
 
 The corpus is the committed files in tests/hostile/ plus the cases tests/hostile/make_corpus.py
 writes at test time (big, crafted or impossible to commit). Every file goes through
-`batch validate FILE`: the risky ones (memory, hangs, crafted zips) as a subprocess under a
-timeout and a 2 GiB address-space cap, the cheap ones in-process through the same click command.
+`batch validate FILE`: the risky ones (memory, hangs, crafted zips) as a process of their own
+(forked, see tests/forked.py) under a timeout and a cap of 2 GiB more address space than the
+test process, the cheap ones in-process through the same click command.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import resource
-import subprocess
-import sys
+import os
 from pathlib import Path
 from types import ModuleType
 
@@ -21,13 +20,13 @@ from openpyxl import load_workbook
 
 from batch.cli.main import cli
 from batch.loading import load
+from tests.forked import run_forked
 
 HOSTILE = Path(__file__).parent / "hostile"
-BATCH = Path(sys.executable).parent / "batch"
 # A hang guard, not a timing target: a 10,000-column file's report (every carried column sized
 # and wrapped for print) takes ~60-90 s on a shared 2-core machine; speeding it is issue 17's.
 TIMEOUT_S = 180
-MEMORY_CAP = 2 << 30  # bytes of address space for one run
+MEMORY_CAP = 2 << 30  # bytes of address space one run may map beyond what it was forked with
 TEXT_LOG = ("--log-format", "text")
 
 
@@ -134,9 +133,9 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "zip-bomb.xlsx": ("refused", "a zip bomb"),
 }
 
-# Run as a subprocess under the timeout and memory cap: the big ones and those that could hang
-# or blow up (a sample of each kind); the rest run in-process through the same click command.
-SUBPROCESS = {
+# Run as a process of their own under the timeout and memory cap: the big ones and those that
+# could hang or blow up (a sample of each kind); the rest run in-process through the same command.
+OWN_PROCESS = {
     *corpus.SLOW,
     "devzero-link.csv",
     "far-corner-cell.xlsx",
@@ -156,27 +155,13 @@ SUBPROCESS = {
 }
 
 
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
-
-
-def run_validate(path: Path, out: Path, *, subprocess_run: bool) -> tuple[int, str, str]:
+def run_validate(path: Path, out: Path, *, own_process: bool) -> tuple[int, str, str]:
     """`batch validate PATH --log-format text --report out/r.xlsx`: exit code, stdout, stderr."""
     args = ["validate", str(path), "--log-format", "text", "--report", str(out / "r.xlsx")]
-    if not subprocess_run:
+    if not own_process:
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
-    done = subprocess.run(
-        [str(BATCH), *args],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        timeout=TIMEOUT_S,
-        preexec_fn=_cap_memory,
-        cwd=out,
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
+    return run_forked(args, cwd=out, env=os.environ, timeout=TIMEOUT_S, memory_cap=MEMORY_CAP)
 
 
 def assert_user_sees(name: str, path: Path, out: Path, code: int, stdout: str, stderr: str) -> None:
@@ -227,7 +212,7 @@ def test_hostile_file_is_refused_in_one_line_or_gives_results(
 ) -> None:
     """`batch validate` on a hostile file exits 2 with one Error: line, or 0/1 with a report."""
     path = corpus.build(generated, name) if name in corpus.CASES else HOSTILE / name
-    code, stdout, stderr = run_validate(path, tmp_path, subprocess_run=name in SUBPROCESS)
+    code, stdout, stderr = run_validate(path, tmp_path, own_process=name in OWN_PROCESS)
     assert_user_sees(name, path, tmp_path, code, stdout, stderr)
 
 
@@ -256,17 +241,12 @@ def test_config_limits_refuse_an_ordinary_sample(
     config = tmp_path / "batch.toml"
     config.write_text(f"[limits]\n{limits}\n")
     report_and_config = ("--config", str(config), "--report", str(tmp_path / "r.xlsx"))
-    done = subprocess.run(
-        [str(BATCH), "validate", str(LIMITS_SAMPLE), *TEXT_LOG, *report_and_config],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        preexec_fn=_cap_memory,
-        cwd=tmp_path,
-        check=False,
-    )
-    errors = [line for line in done.stderr.splitlines() if line.startswith("Error: ")]
-    assert (done.returncode, len(errors)) == (2, 1), done.stderr
+    code, _, stderr = run_forked(
+        ["validate", str(LIMITS_SAMPLE), *TEXT_LOG, *report_and_config],
+        cwd=tmp_path, env=os.environ, timeout=TIMEOUT_S, memory_cap=MEMORY_CAP,
+    )  # fmt: skip
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert (code, len(errors)) == (2, 1), stderr
     assert errors[0].startswith(f"Error: {LIMITS_SAMPLE.name}: ") and fragment in errors[0]
 
 
@@ -293,7 +273,7 @@ def test_workbook_reads_what_the_admin_sees(
 def test_formula_texts_are_written_as_quoted_text(generated: Path, tmp_path: Path) -> None:
     """Input text that starts like a formula reaches the report as text with a quote prefix."""
     path = corpus.build(generated, "formulas-cached.xlsx")
-    code, _, stderr = run_validate(path, tmp_path, subprocess_run=False)
+    code, _, stderr = run_validate(path, tmp_path, own_process=False)
     assert code in (0, 1), stderr
     sheet = load_workbook(tmp_path / "r.xlsx")["Results"]
     texts = {

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import signal
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,7 @@ from tests.accounts import account, numbered, write_account
 
 if TYPE_CHECKING:
     from tests.conftest import Workspace
+    from tests.forked import ForkedBatch
 
 USERS = 120  # upgrades to send: long enough at the sandbox's pace to be stopped part way
 
@@ -37,7 +37,7 @@ def _setup(ws: Workspace) -> Path:
     return source
 
 
-def _wait_for_chunks(process: subprocess.Popen[str], chunks: int) -> list[str]:
+def _wait_for_chunks(process: ForkedBatch, chunks: int) -> list[str]:
     """Read the JSON log until `chunks` chunk events (0: the Applying stage's start)."""
     assert process.stderr is not None
     lines = []
