@@ -15,17 +15,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from batch.sandbox import DEMO_ACCOUNT
 from batch.settings import Limits, Settings
+from batch.web import store as web_store
 from batch.web.app import create_app
 
 SAMPLES: Final = DEMO_ACCOUNT.parent
 HOSTILE: Final = Path(__file__).parent / "hostile"
 PASSWORD: Final = "correct horse battery"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+# The test users' passwords are hashed at argon2's lowest cost (as Django's test settings swap
+# in a fast hasher): a new user or a sign-in then costs about a millisecond instead of ~0.25 s.
+# The app keeps argon2-cffi's defaults; a hash names its own parameters, so both verify.
+web_store._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 def settings_for(root: Path, **changes: Any) -> Settings:
