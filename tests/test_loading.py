@@ -314,6 +314,27 @@ def test_unknown_and_duplicate_columns_are_carried_through_in_order() -> None:
     ]
 
 
+def test_a_header_line_longer_than_the_sniffed_window_is_read_whole() -> None:
+    """A header of 2,500 long column names (over 64 KB on one line) with Email and License at
+    its end: every column is read, none is dropped (pandas warned and dropped them, silently
+    in a real run), and the requests are the rows' own."""
+    filler = [f"Extra column number {i:04d} of an HR export" for i in range(2500)]
+    header = ",".join([*filler, "Email", "License", "Last"])
+    assert len(header) > 65536
+    rows = 3
+    body = "".join(
+        ",".join([*(["x"] * len(filler)), f"u{r}@example.com", "Licensed", f"end{r}"]) + "\n"
+        for r in range(rows)
+    )
+    loaded = load_bytes(f"{header}\n{body}".encode())
+    assert list(loaded.source.columns)[-3:] == ["Email", "License", "Last"]
+    assert len(loaded.source.columns) == len(filler) + 3
+    assert loaded.source["Last"].tolist() == [f"end{r}" for r in range(rows)]
+    assert lines(loaded, "row", "email", "user_type") == [
+        (r + 2, f"u{r}@example.com", "Licensed") for r in range(rows)
+    ]
+
+
 def test_loaded_file_records_name_hash_and_layout(tmp_path: Any) -> None:
     """A path loads under its own file name with the SHA-256 of its bytes."""
     path = tmp_path / "users.csv"

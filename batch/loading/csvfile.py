@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import warnings
 from typing import Final
 
 import pandas as pd
@@ -52,18 +53,32 @@ def sep_line(text: str) -> tuple[str, str | None]:
 
 
 def _head_records(text: str, delimiter: str) -> list[list[str]]:
-    """The first records of the text (as many as the header search looks at, and some)."""
+    """The first records of the text (as many as the header search looks at, and some), each
+    whole: the window read grows until they all end inside it, however long a line is."""
     start = _first_line_start(text)
-    head = io.StringIO(text[start : start + _SNIFF_CHARS], newline="")
+    wanted = 2 * HEADER_SEARCH_ROWS
+    size = _SNIFF_CHARS
+    while True:
+        end = start + size
+        records, broken = _records(text[start:end], delimiter, wanted + 1)
+        if len(records) > wanted:  # the next record began, so the first `wanted` ended
+            return records[:wanted]
+        if broken or end >= len(text):  # the whole text (or all the csv module can read)
+            return records
+        size *= 4  # the last record may be cut at the window's end: read further
+
+
+def _records(head: str, delimiter: str, most: int) -> tuple[list[list[str]], bool]:
+    """Up to `most` records of `head`, and whether the csv module gave up part way."""
     records: list[list[str]] = []
     try:
-        for record in csv.reader(head, delimiter=delimiter):
+        for record in csv.reader(io.StringIO(head, newline=""), delimiter=delimiter):
             records.append(record)
-            if len(records) >= 2 * HEADER_SEARCH_ROWS:
+            if len(records) >= most:
                 break
     except csv.Error:
-        pass
-    return records
+        return records, True
+    return records, False
 
 
 def sniff_delimiter(text: str) -> str:
@@ -101,8 +116,11 @@ def read_table(text: str, delimiter: str, utf8: bytes | None = None) -> pd.DataF
     data = utf8 if utf8 is not None else text.encode("utf-8")
     width = header_width(text, delimiter)
     try:
-        table = _read_c(data, delimiter, width)
-    except pd.errors.ParserError:
+        with warnings.catch_warnings():
+            # pandas only warns when a row has more fields than `names`, and drops the rest
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = _read_c(data, delimiter, width)
+    except (pd.errors.ParserError, pd.errors.ParserWarning):
         # Rows longer than the header (or quoting the C engine rejects): the csv module copes.
         table = _read_python(text, delimiter)
     table.index = pd.RangeIndex(1, len(table) + 1)
