@@ -33,7 +33,6 @@ import os
 import shutil
 import signal
 import sys
-import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -45,9 +44,8 @@ import pytest
 from click.testing import CliRunner
 
 from batch import scrub
-from batch.cli.main import main
 from batch.sandbox import DEMO_ACCOUNT, Faults, Sandbox, serve
-from tests.forked import ForkedBatch, run_forked
+from tests.forked import ForkedBatch, call_main, run_forked
 from tests.mailserver import Mailbox, smtp_server
 
 SAMPLES: Final = DEMO_ACCOUNT.parent
@@ -256,18 +254,9 @@ def run_inprocess(
     lasting, recent = set(scrub._lasting), list(scrub._recent)
     sigterm, argv, before = signal.getsignal(signal.SIGTERM), sys.argv, Path.cwd()
     with CliRunner().isolation(input=stdin, env=hidden) as (stdout, stderr, _):
-        sys.argv = ["batch", *map(str, args)]
         os.chdir(cwd)
         try:
-            main()
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
-            if not isinstance(stop.code, int | None):
-                print(stop.code, file=sys.stderr)
-        except Exception:  # a process would die with the traceback
-            traceback.print_exc()
-            code = 1
+            code = call_main(args)
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -50,6 +50,23 @@ def _import_every_command() -> None:
     _warm = True
 
 
+def call_main(args: Sequence[str | Path]) -> int:
+    """`main()` with `sys.argv` = `batch ARGS`, ended as the console script's process ends: the
+    SystemExit's code, or 1 with the traceback on stderr for an exception that escaped."""
+    sys.argv = ["batch", *map(str, args)]
+    try:
+        main()
+    except SystemExit as stop:
+        if isinstance(stop.code, int | None):
+            return stop.code or 0
+        print(stop.code, file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    return 0
+
+
 def _address_space() -> int:
     """Bytes of address space this process maps now (VmSize)."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -107,15 +124,9 @@ def _run_child(
         if memory_cap is not None:
             limit = _address_space() + memory_cap
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        sys.argv = ["batch", *args]
         try:
-            main()
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
-            if not isinstance(stop.code, int | None):
-                print(stop.code, file=sys.stderr)
-        except BaseException:  # a process would die with the traceback
+            code = call_main(args)
+        except BaseException:  # KeyboardInterrupt and the like: a process dies with it
             traceback.print_exc()
             code = 1
         sys.stdout.flush()
