@@ -145,20 +145,17 @@ class ForkedBatch:
         memory_cap: int | None = None,
     ) -> None:  # fmt: skip
         _import_every_command()
+        self.args = [str(a) for a in args]
         out_read, out_write = os.pipe()
         err_read, err_write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
-            _run_child(
-                [str(a) for a in args], cwd, env, (out_read, out_write, err_read, err_write),
-                memory_cap,
-            )  # fmt: skip
+            _run_child(self.args, cwd, env, (out_read, out_write, err_read, err_write), memory_cap)
         os.close(out_write)
         os.close(err_write)
         self.pid = pid
-        self.args = [str(a) for a in args]
         self.returncode: int | None = None
         self.stdout: IO[str] = open(out_read, encoding="utf-8", errors="replace")  # noqa: SIM115
         self.stderr: IO[str] = open(err_read, encoding="utf-8", errors="replace")  # noqa: SIM115
