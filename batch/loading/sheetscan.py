@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Final
 
+import numpy as np
+import numpy.typing as npt
+
 _CHUNK: Final = 1 << 20
-_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b")
 _ROW_REF: Final = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
 _CELL_TAG: Final = re.compile(rb"<(?:\w+:)?c[\s>/]")
@@ -25,13 +28,38 @@ _ANY_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="')
 # A cell with a reference and content (a self-closing cell holds only a style: calamine skips it).
 _CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>')
 # A value that is not a run of digits (a shared string's index or an integer), and one too long.
-_ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (only read in _fast's chunks:
-_LONG_VALUE: Final = re.compile(rb"<v>\d{16}")  # those without a namespace prefix)
-_FAST_ROW_REF: Final = re.compile(rb'<row r="(\d{1,9})"')
-# A content cell and whether its value follows at once (b"<v", b"<i"): such a cell is never
-# empty to calamine, so a sheet whose farthest content cells all have one ends where ours does.
-_FAST_CELL_REF: Final = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>(<[vi])?')
+_ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (when too many for one by one)
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
+_PREFIXED_TAG: Final = re.compile(rb"</?[\w.-]+:")
+# The bytes _fast reads, and tables from a byte to what it is.
+_PAD: Final = b"\0" * 32  # reads past a chunk's end see zeros
+_LT, _GT, _SLASH, _COLON, _QUOTE, _SPACE = (ord(c) for c in '<>/:" ')
+_C, _R, _O, _W, _V = (ord(c) for c in "crowv")
+_CELL_OPEN: Final = np.frombuffer(b'<c r="', np.uint8)
+_CELL_OPEN_AT: Final = np.arange(len(_CELL_OPEN))
+_ROW_OPEN: Final = np.frombuffer(b'<row r="', np.uint8)
+_ROW_OPEN_AT: Final = np.arange(len(_ROW_OPEN))
+_ROW_TAG_ENDS: Final = np.frombuffer(b" >/", np.uint8)
+_VALUE_TAGS: Final = np.frombuffer(b"vi", np.uint8)  # <v>, <is>
+_NUMBER_AT: Final = np.arange(10)  # up to 9 digits and the closing quote
+_VALUE_AT: Final = np.arange(17)
+_LONG_DIGITS: Final = 16
+_ODD_VALUES_ONE_BY_ONE: Final = 1000
+_DIGITS, _UPPERS = b"0123456789", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _byte_class(members: bytes) -> npt.NDArray[np.bool_]:
+    """A table from a byte to whether it is one of `members`."""
+    table = np.zeros(256, np.bool_)
+    table[list(members)] = True
+    return table
+
+
+_DIGIT: Final = _byte_class(_DIGITS)
+_UPPER: Final = _byte_class(_UPPERS)
+_NAME_BYTE: Final = _byte_class(
+    _DIGITS + _UPPERS + _UPPERS.lower() + b"-_.:" + bytes(range(128, 256))
+)
 _STYLE_REF: Final = re.compile(rb'<c\s[^>]*?\bs="(\d{1,9})"')
 # Number formats whose numbers read the same as plain ones: General, 0, 0.00, #,##0, #,##0.00,
 # 0%, 0.00% and text (@). Any other (dates, times, fractions, custom codes) may not.
@@ -75,7 +103,7 @@ class _Tally:
     last_row: int = 0  # of any row or content cell
     high_row: int = 0  # of content cells
     high_column: int = 0
-    valued_row: int = 0  # of content cells whose value follows at once (_FAST_CELL_REF)
+    valued_row: int = 0  # of content cells whose value follows at once
     valued_column: int = 0
     plain: bool = True
 
@@ -86,20 +114,20 @@ class _Tally:
             letters = set(map(_FIRST, refs))
             self.high_column = max(self.high_column, max(map(_column_number, letters)))
 
-    def valued_refs(self, refs: list[tuple[bytes, bytes, bytes]], all_valued: bool) -> None:
-        """Take in _FAST_CELL_REF's matches; `all_valued` when no content cell lacks a value."""
-        if not refs:
-            return
-        # map/filter with itemgetter stay in C: a third of what comprehensions cost here
-        numbers, letters = set(map(_SECOND, refs)), set(map(_FIRST, refs))
-        self.high_row = max(self.high_row, max(map(int, numbers)))
-        self.high_column = max(self.high_column, max(map(_column_number, letters)))
-        if not all_valued:
-            valued = list(filter(_THIRD, refs))
-            numbers, letters = set(map(_SECOND, valued)), set(map(_FIRST, valued))
-        if numbers:
-            self.valued_row = max(self.valued_row, max(map(int, numbers)))
-            self.valued_column = max(self.valued_column, max(map(_column_number, letters)))
+    def take(
+        self,
+        rows: npt.NDArray[np.int64],
+        columns: npt.NDArray[np.int64],
+        content: npt.NDArray[np.bool_],
+        valued: npt.NDArray[np.bool_],
+    ) -> None:
+        """Take in a chunk's cells: their places, which hold content and which a value."""
+        if content.any():
+            self.high_row = max(self.high_row, int(rows[content].max()))
+            self.high_column = max(self.high_column, int(columns[content].max()))
+        if valued.any():
+            self.valued_row = max(self.valued_row, int(rows[valued].max()))
+            self.valued_column = max(self.valued_column, int(columns[valued].max()))
 
 
 def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[int]) -> Extent:
@@ -114,8 +142,9 @@ def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[
             # Up to the last tag's start: tags and values before it are whole.
             cut = max(text.rfind(b"<"), 0) if chunk else len(text)
             text, rest = text[:cut], text[cut:]
-            _fast(text, tally) if tally.plain else _general(text, tally)
-            tally.plain = tally.plain and _plain(text, odd_styles)
+            if not _fast(text, tally, odd_styles):
+                tally.plain = False  # written another way: read cell by cell, to be sure
+                _general(text, tally)
             if not chunk:
                 break
     last_row, last_column = max(tally.last_row, tally.high_row), tally.high_column
@@ -133,36 +162,89 @@ def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[
     )
 
 
-def _fast(text: bytes, tally: _Tally) -> None:
-    """Count a chunk written as Excel, openpyxl and xlsxwriter write (no namespace prefix, the
-    reference first) with plain string searches and one pattern, or hand it to _general (and
-    later chunks too: the sheet is then not plain) when it is written otherwise."""
-    opened = text.count(b"<c ")
-    bare = text.count(b"<c>") + text.count(b"<c/>")
-    row_tags = text.count(b"<row ") + text.count(b"<row>") + text.count(b"<row/>")
-    row_refs = _FAST_ROW_REF.findall(text)
-    refs = _FAST_CELL_REF.findall(text)
-    written_our_way = (
-        not bare
-        and text.count(b'<c r="') == opened
-        and len(row_refs) == text.count(b"<row ")
-        and b":c " not in text
-        and b":c>" not in text
-        and b":row" not in text
-        and b"<v></v>" not in text
-        and b"<v/>" not in text
-    )
-    if not written_our_way:
-        tally.plain = False
-        _general(text, tally)
-        return
-    tally.rows += row_tags
-    tally.cells += opened
-    tally.referenced += opened
-    if row_refs:
-        tally.last_row = max(tally.last_row, max(map(int, row_refs)))
-    # An empty content cell (<c ...></c>) or one whose formula comes first: not all valued.
-    tally.valued_refs(refs, b"></c>" not in text and b"><f" not in text)
+def _fast(text: bytes, tally: _Tally, odd_styles: frozenset[int]) -> bool:
+    """Count a chunk written as Excel, openpyxl and xlsxwriter write it (no namespace prefix,
+    each cell's reference first, nothing between a cell's tag and the next) with numpy over its
+    bytes, and clear tally.plain when a cell may read differently in bulk. False, with the
+    tally untouched, when the chunk is written otherwise: the caller counts it with _general.
+
+    Numpy finds every tag's start once and reads a few bytes at each, where a pattern per
+    cell made a Python object per cell: a fifth of the time on a 100k-row sheet.
+    """
+    size = len(text)
+    data = np.frombuffer(text + _PAD, np.uint8)
+    if np.count_nonzero(data[:size] == _COLON) and _PREFIXED_TAG.search(text):
+        return False  # <x:c ...>: a namespace prefix
+    starts = np.append(np.flatnonzero(data[:size] == _LT), size)  # the chunk's end as sentinel
+    tags = starts[:-1]
+    first, second = data[tags + 1], data[tags + 2]
+    values = tags[(first == _V) & (second == _GT)]
+    if np.any(data[values + 3] == _LT) or np.any((first == _V) & (second == _SLASH)):
+        return False  # an empty value (<v></v>, <v/>): calamine reads it its own way
+    cell_at = np.flatnonzero((first == _C) & ~_NAME_BYTE[second])
+    cells = tags[cell_at]
+    if not np.array_equal(
+        data[cells[:, None] + _CELL_OPEN_AT], _CELL_OPEN[None, :].repeat(len(cells), 0)
+    ):
+        return False  # <c>, <c/>, <c s="1" r="A1">, <c\nr=...>: the reference not first
+    columns, after_letters = _letters(data, cells + len(_CELL_OPEN))
+    cell_rows, refs_ok = _digits(data, after_letters)
+    ends = starts[cell_at + 1] - 1  # a tag ends right before the next one starts
+    lettered = _UPPER[data[cells + len(_CELL_OPEN)]]  # r="a1" is no reference to calamine
+    if not (refs_ok.all() and lettered.all() and np.all(data[ends] == _GT)):
+        return False
+    row_tags = tags[
+        (first == _R) & (second == _O) & (data[tags + 3] == _W) & ~_NAME_BYTE[data[tags + 4]]
+    ]
+    spaced = row_tags[data[row_tags + 4] == _SPACE]
+    row_numbers, rows_ok = _digits(data, spaced + len(_ROW_OPEN))
+    if not (
+        rows_ok.all()
+        and np.all(np.isin(data[row_tags + 4], _ROW_TAG_ENDS))
+        and np.array_equal(
+            data[spaced[:, None] + _ROW_OPEN_AT], _ROW_OPEN[None, :].repeat(len(spaced), 0)
+        )
+    ):
+        return False  # <row\nr=...>, <row spans="1:2" r="1">
+    tally.rows += len(row_tags)
+    tally.cells += len(cells)
+    tally.referenced += len(cells)
+    if len(row_numbers):
+        tally.last_row = max(tally.last_row, int(row_numbers.max()))
+    content = data[ends - 1] != _SLASH  # a self-closing cell holds only a style: calamine skips it
+    # ... and a content cell whose value follows at once (<v>, <is>) is never empty to calamine
+    following = np.append(first, 0)[cell_at + 1]
+    tally.take(cell_rows, columns, content, content & np.isin(following, _VALUE_TAGS))
+    if tally.plain:
+        tally.plain = _plain(text, data, values + 3, odd_styles)
+    return True
+
+
+def _letters(
+    data: npt.NDArray[np.uint8], at: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """The column numbers of the references starting at `at` (one to three capital letters:
+    the caller checks the first), and where each one's row digits start."""
+    one, two, three = (data[at + k].astype(np.int64) for k in range(3))
+    second = _UPPER[data[at + 1]]
+    third = second & _UPPER[data[at + 2]]
+    number = np.where(second, (one - 64) * 26 + two - 64, one - 64)
+    number = np.where(third, number * 26 + three - 64, number)
+    return number, at + 1 + second + third
+
+
+def _digits(
+    data: npt.NDArray[np.uint8], at: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The numbers written at `at` (1 to 9 digits, then a closing quote), and which are."""
+    window = data[at[:, None] + _NUMBER_AT]
+    digit = _DIGIT[window]
+    length = np.argmin(digit, axis=1)  # the first byte not a digit (0 when all ten are)
+    ok = (length >= 1) & (window[np.arange(len(at)), length] == _QUOTE)
+    number = np.zeros(len(at), np.int64)
+    for k in range(_NUMBER_AT.size - 1):
+        number = np.where(k < length, number * 10 + window[:, k] - 48, number)
+    return number, ok
 
 
 def _general(text: bytes, tally: _Tally) -> None:
@@ -175,13 +257,28 @@ def _general(text: bytes, tally: _Tally) -> None:
     tally.cell_refs(_CELL_REF.findall(text))
 
 
-def _plain(text: bytes, odd_styles: frozenset[int]) -> bool:
-    """True when no cell in `text` may read differently in bulk than cell by cell."""
-    if any(t in text for t in (b't="b"', b't="d"', b't="e"')) or _LONG_VALUE.search(text):
+def _plain(
+    text: bytes,
+    data: npt.NDArray[np.uint8],
+    values: npt.NDArray[np.intp],
+    odd_styles: frozenset[int],
+) -> bool:
+    """True when no cell in `text` may read differently in bulk than cell by cell; `values`
+    are where its <v> values start."""
+    if any(t in text for t in (b't="b"', b't="d"', b't="e"')):
         return False
     if odd_styles and not odd_styles.isdisjoint(map(int, set(_STYLE_REF.findall(text)))):
         return False
-    return all(_plain_number(v) for v in _ODD_VALUE.findall(text))
+    window = data[values[:, None] + _VALUE_AT]
+    digit = _DIGIT[window]
+    length = np.where(digit.all(axis=1), _VALUE_AT.size, np.argmin(digit, axis=1))
+    if np.any(length >= _LONG_DIGITS):
+        return False  # more digits than a double holds
+    # values not a run of digits (a shared string's index, an integer): decimals, signs
+    odd = values[window[np.arange(len(values)), length] != _LT]
+    if len(odd) > _ODD_VALUES_ONE_BY_ONE:
+        return all(_plain_number(v) for v in _ODD_VALUE.findall(text))
+    return all(_plain_number(_value(text, at)) for at in odd.tolist())
 
 
 def _plain_number(value: bytes) -> bool:
@@ -193,6 +290,12 @@ def _plain_number(value: bytes) -> bool:
     if number.is_integer():
         return not (number == 0 and value.startswith(b"-"))
     return 1e-4 <= abs(number) < 1e15
+
+
+def _value(text: bytes, at: int) -> bytes:
+    """The value starting at `at`: up to the next tag, or the chunk's end."""
+    end = text.find(b"<", at)
+    return text[at : end if end >= 0 else len(text)]
 
 
 def _column_number(letters: bytes) -> int:

@@ -1,0 +1,169 @@
+"""The sheet scan's fast path (numpy over the bytes) finds what the general one (a pattern per
+tag) finds, on sheets written every way, cut into chunks anywhere; and it calls a sheet plain
+(read in bulk) only when no cell in it may read differently in bulk."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from batch.loading import sheetscan
+
+PART = "xl/worksheets/sheet1.xml"
+# (attributes after the reference, the cell's inside) by kind; "" inside with "/" = self-closing
+KINDS = {
+    "shared": (' t="s"', "<v>{n}</v>"),
+    "number": ("", "<v>{value}</v>"),
+    "inline": (' t="inlineStr"', "<is><t>x{n}</t></is>"),
+    "bool": (' t="b"', "<v>1</v>"),
+    "date": (' t="d"', "<v>2024-05-01</v>"),
+    "error": (' t="e"', "<v>#N/A</v>"),
+    "empty": (' t="inlineStr"', ""),
+    "styled-only": (' s="1"', None),
+    "formula": ("", "<f>1+1</f><v>2</v>"),
+}
+NUMBERS = ["0", "7", "1000", "12.5", "-3", "0.1", "-0", "1E+20", "1e-7", "12345678901234567",
+           "123456789012345", "0.00001", "3.0000000000000004"]  # fmt: skip
+PLAIN_KINDS = ("shared", "number", "inline", "empty", "styled-only", "formula")
+
+
+@dataclass(frozen=True)
+class Cell:
+    row: int
+    column: int
+    kind: str
+    value: str
+
+
+def letters(column: int) -> str:
+    text = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+def sheet_xml(cells: list[Cell], way: str) -> bytes:
+    """The sheet part as a writer that writes `way` would: `excel` (Excel, openpyxl,
+    xlsxwriter), `prefixed` (x: namespace prefix), `style-first` (s before r), `spaced`
+    (newlines between tags), `unreferenced` (cells without r=), `lowercase` (r="a1")."""
+    p = "x:" if way == "prefixed" else ""
+    gap = "\n  " if way == "spaced" else ""
+    rows: dict[int, list[Cell]] = {}
+    for cell in cells:
+        rows.setdefault(cell.row, []).append(cell)
+    out = [f'<{p}worksheet xmlns{":x" if p else ""}="urn:main"><{p}sheetData>']
+    for number in sorted(rows):
+        out.append(f'{gap}<{p}row r="{number}">')
+        for i, cell in enumerate(sorted(rows[number], key=lambda c: c.column)):
+            attributes, inside = KINDS[cell.kind]
+            ref = f' r="{letters(cell.column)}{cell.row}"'
+            if way == "unreferenced" and i == 0:
+                ref = ""
+            if way == "lowercase":
+                ref = ref.lower()
+            if way == "style-first":
+                opened = f'<{p}c s="0"{ref}{attributes}'
+            else:
+                opened = f"<{p}c{ref}{attributes}"
+            if inside is None:
+                out.append(f"{gap}{opened}/>")
+            else:
+                body = inside.format(n=cell.row, value=cell.value)
+                body = re.sub(r"<(/?)(\w)", rf"<\1{p}\2", body)
+                out.append(f"{gap}{opened}>{body}</{p}c>")
+        out.append(f"{gap}</{p}row>")
+    out.append(f"</{p}sheetData></{p}worksheet>")
+    return "".join(out).encode()
+
+
+def scanned(
+    xml: bytes, chunk: int, monkeypatch: pytest.MonkeyPatch, *, fast: bool
+) -> sheetscan.Extent:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(PART, xml)
+    with zipfile.ZipFile(buffer) as archive, monkeypatch.context() as patch:
+        patch.setattr(sheetscan, "_CHUNK", chunk)
+        if not fast:
+            patch.setattr(sheetscan, "_fast", lambda *_: False)
+        return sheetscan.scan(archive, archive.getinfo(PART), frozenset())
+
+
+CELLS = st.builds(
+    Cell,
+    row=st.one_of(st.integers(1, 40), st.sampled_from([1048576, 99999])),
+    column=st.one_of(st.integers(1, 30), st.sampled_from([16384, 703, 27])),
+    kind=st.sampled_from(sorted(KINDS)),
+    value=st.sampled_from(NUMBERS),
+)
+WAYS = st.sampled_from(
+    ["excel", "excel", "prefixed", "style-first", "spaced", "unreferenced", "lowercase"]
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture], deadline=None)  # fmt: skip
+@given(cells=st.lists(CELLS, min_size=0, max_size=40, unique_by=lambda c: (c.row, c.column)),
+       way=WAYS, chunk=st.sampled_from([37, 64, 200, 1 << 20]))  # fmt: skip
+def test_fast_scan_finds_what_the_general_scan_finds(
+    cells: list[Cell], way: str, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same cell count and the same farthest row, column and content cell, however the sheet
+    is written and wherever the chunks are cut (the guard against a stray far cell)."""
+    xml = sheet_xml(cells, way)
+    fast = scanned(xml, chunk, monkeypatch, fast=True)
+    general = scanned(xml, chunk, monkeypatch, fast=False)
+    assert (fast.cells, fast.height, fast.width, fast.last) == (
+        general.cells, general.height, general.width, general.last,
+    )  # fmt: skip
+    content = [c for c in cells if c.kind != "styled-only"]  # calamine skips a style alone
+    if content and way == "excel":
+        assert fast.height >= max(c.row for c in content)
+        assert fast.width >= max(c.column for c in content)
+
+
+def _reads_alike(cell: Cell) -> bool:
+    """A cell whose text is the same read in bulk as cell by cell (see sheetscan)."""
+    if cell.kind not in PLAIN_KINDS:
+        return False
+    if cell.kind != "number":
+        return True
+    return cell.value in {"0", "7", "1000", "12.5", "-3", "0.1", "123456789012345", "0.00001"}
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture], deadline=None)  # fmt: skip
+@given(cells=st.lists(CELLS, min_size=1, max_size=40, unique_by=lambda c: (c.row, c.column)),
+       chunk=st.sampled_from([37, 64, 200, 1 << 20]))  # fmt: skip
+def test_plain_only_when_every_cell_reads_alike(
+    cells: list[Cell], chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet with a boolean, a date, an error or a number bulk would write differently
+    (exponent, 16+ digits, -0, 3.0000000000000004) is never plain; nor one whose farthest
+    content cell holds no value (calamine's grid would end elsewhere)."""
+    extent = scanned(sheet_xml(cells, "excel"), chunk, monkeypatch, fast=True)
+    if extent.plain:
+        assert all(map(_reads_alike, cells))
+    if chunk == 1 << 20 and all(c.kind in ("shared", "inline") for c in cells):
+        assert extent.plain, "a sheet of texts is read in bulk"
+
+
+@pytest.mark.parametrize(
+    "stray",
+    ['<c r="XFD1048576"><v>1</v></c>', '<c r="XFD1048576" t="inlineStr"></c>'],
+    ids=["valued", "empty"],
+)
+def test_stray_far_cell_is_seen_in_any_chunk(stray: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One cell in XFD1048576 after 5,000 ordinary rows: the scan sees it wherever it falls."""
+    rows = "".join(f'<row r="{r}"><c r="A{r}" t="s"><v>{r}</v></c></row>' for r in range(1, 5001))
+    xml = f'<worksheet><sheetData>{rows}<row r="1048576">{stray}</row></sheetData></worksheet>'
+    for chunk in (100, 4096, 1 << 20):
+        extent = scanned(xml.encode(), chunk, monkeypatch, fast=True)
+        assert (extent.height, extent.width) == (1048576, 16384)
