@@ -30,6 +30,11 @@ KINDS = {
 }
 NUMBERS = ["0", "7", "1000", "12.5", "-3", "0.1", "-0", "1E+20", "1e-7", "12345678901234567",
            "123456789012345", "0.00001", "3.0000000000000004"]  # fmt: skip
+EXTENSIONS = (
+    '<extLst><ext uri="{78C0D931}"><x14:conditionalFormattings><x14:cfRule type="x"><xm:f>'
+    "A1:B2</xm:f></x14:cfRule></x14:conditionalFormattings><x14:dataValidations>"
+    "<x14:dataValidation/></x14:dataValidations></ext></extLst>"
+)
 PLAIN_KINDS = ("shared", "number", "inline", "empty", "styled-only", "formula")
 
 
@@ -51,8 +56,9 @@ def letters(column: int) -> str:
 
 def sheet_xml(cells: list[Cell], way: str) -> bytes:
     """The sheet part as a writer that writes `way` would: `excel` (Excel, openpyxl,
-    xlsxwriter), `prefixed` (x: namespace prefix), `style-first` (s before r), `spaced`
-    (newlines between tags), `unreferenced` (cells without r=), `lowercase` (r="a1")."""
+    xlsxwriter), `excel-ext` (Excel's row attributes and extensions with prefixed tags),
+    `prefixed` (x: namespace prefix), `style-first` (s before r), `spaced` (newlines between
+    tags), `unreferenced` (cells without r=), `lowercase` (r="a1")."""
     p = "x:" if way == "prefixed" else ""
     gap = "\n  " if way == "spaced" else ""
     rows: dict[int, list[Cell]] = {}
@@ -60,7 +66,8 @@ def sheet_xml(cells: list[Cell], way: str) -> bytes:
         rows.setdefault(cell.row, []).append(cell)
     out = [f'<{p}worksheet xmlns{":x" if p else ""}="urn:main"><{p}sheetData>']
     for number in sorted(rows):
-        out.append(f'{gap}<{p}row r="{number}">')
+        spans = ' spans="1:7" x14ac:dyDescent="0.25"' if way == "excel-ext" else ""
+        out.append(f'{gap}<{p}row r="{number}"{spans}>')
         for i, cell in enumerate(sorted(rows[number], key=lambda c: c.column)):
             attributes, inside = KINDS[cell.kind]
             ref = f' r="{letters(cell.column)}{cell.row}"'
@@ -79,7 +86,10 @@ def sheet_xml(cells: list[Cell], way: str) -> bytes:
                 body = re.sub(r"<(/?)(\w)", rf"<\1{p}\2", body)
                 out.append(f"{gap}{opened}>{body}</{p}c>")
         out.append(f"{gap}</{p}row>")
-    out.append(f"</{p}sheetData></{p}worksheet>")
+    out.append(f"</{p}sheetData>")
+    if way == "excel-ext":  # Excel's extensions: prefixed tags that are not cells
+        out.append(EXTENSIONS)
+    out.append(f"</{p}worksheet>")
     return "".join(out).encode()
 
 
@@ -104,7 +114,7 @@ CELLS = st.builds(
     value=st.sampled_from(NUMBERS),
 )
 WAYS = st.sampled_from(
-    ["excel", "excel", "prefixed", "style-first", "spaced", "unreferenced", "lowercase"]
+    ["excel", "excel-ext", "prefixed", "style-first", "spaced", "unreferenced", "lowercase"]
 )
 
 
@@ -124,7 +134,7 @@ def test_fast_scan_finds_what_the_general_scan_finds(
         general.cells, general.height, general.width, general.last,
     )  # fmt: skip
     content = [c for c in cells if c.kind != "styled-only"]  # calamine skips a style alone
-    if content and way == "excel":
+    if content and way.startswith("excel"):
         assert fast.height >= max(c.row for c in content)
         assert fast.width >= max(c.column for c in content)
 
@@ -141,14 +151,15 @@ def _reads_alike(cell: Cell) -> bool:
 @settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow,
           HealthCheck.function_scoped_fixture], deadline=None)  # fmt: skip
 @given(cells=st.lists(CELLS, min_size=1, max_size=40, unique_by=lambda c: (c.row, c.column)),
-       chunk=st.sampled_from([37, 64, 200, 1 << 20]))  # fmt: skip
+       chunk=st.sampled_from([37, 64, 200, 1 << 20]),
+       way=st.sampled_from(["excel", "excel-ext"]))  # fmt: skip
 def test_plain_only_when_every_cell_reads_alike(
-    cells: list[Cell], chunk: int, monkeypatch: pytest.MonkeyPatch
+    cells: list[Cell], chunk: int, way: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A sheet with a boolean, a date, an error or a number bulk would write differently
     (exponent, 16+ digits, -0, 3.0000000000000004) is never plain; nor one whose farthest
     content cell holds no value (calamine's grid would end elsewhere)."""
-    extent = scanned(sheet_xml(cells, "excel"), chunk, monkeypatch, fast=True)
+    extent = scanned(sheet_xml(cells, way), chunk, monkeypatch, fast=True)
     if extent.plain:
         assert all(map(_reads_alike, cells))
     if chunk == 1 << 20 and all(c.kind in ("shared", "inline") for c in cells):

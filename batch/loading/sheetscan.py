@@ -29,8 +29,8 @@ _ANY_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="')
 _CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>')
 # A value that is not a run of digits (a shared string's index or an integer), and one too long.
 _ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (when too many for one by one)
+_ODD_TYPE: Final = re.compile(rb't="[bde]"')  # a boolean, a date, an error
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
-_PREFIXED_TAG: Final = re.compile(rb"</?[\w.-]+:")
 # The bytes _fast reads, and tables from a byte to what it is.
 _PAD: Final = b"\0" * 32  # reads past a chunk's end see zeros
 _LT, _GT, _SLASH, _COLON, _QUOTE, _SPACE = (ord(c) for c in '<>/:" ')
@@ -41,6 +41,9 @@ _ROW_OPEN: Final = np.frombuffer(b'<row r="', np.uint8)
 _ROW_OPEN_AT: Final = np.arange(len(_ROW_OPEN))
 _ROW_TAG_ENDS: Final = np.frombuffer(b" >/", np.uint8)
 _VALUE_TAGS: Final = np.frombuffer(b"vi", np.uint8)  # <v>, <is>
+_ONE_LETTER_TAGS: Final = np.frombuffer(b"cv", np.uint8)  # <c>, <v>
+_NAME_AT: Final = np.arange(16)  # a namespace prefix's bytes (and '/'), at most
+_LOCAL_AT: Final = np.arange(5)  # the colon and a local name's first bytes
 _NUMBER_AT: Final = np.arange(10)  # up to 9 digits and the closing quote
 _VALUE_AT: Final = np.arange(17)
 _LONG_DIGITS: Final = 16
@@ -173,10 +176,10 @@ def _fast(text: bytes, tally: _Tally, odd_styles: frozenset[int]) -> bool:
     """
     size = len(text)
     data = np.frombuffer(text + _PAD, np.uint8)
-    if np.count_nonzero(data[:size] == _COLON) and _PREFIXED_TAG.search(text):
-        return False  # <x:c ...>: a namespace prefix
     starts = np.append(np.flatnonzero(data[:size] == _LT), size)  # the chunk's end as sentinel
     tags = starts[:-1]
+    if text.find(b":") >= 0 and _prefixed_cells(data, tags, size):
+        return False  # <x:c ...>: a namespace prefix
     first, second = data[tags + 1], data[tags + 2]
     values = tags[(first == _V) & (second == _GT)]
     if np.any(data[values + 3] == _LT) or np.any((first == _V) & (second == _SLASH)):
@@ -218,6 +221,28 @@ def _fast(text: bytes, tally: _Tally, odd_styles: frozenset[int]) -> bool:
     if tally.plain:
         tally.plain = _plain(text, data, values + 3, odd_styles)
     return True
+
+
+def _prefixed_cells(data: npt.NDArray[np.uint8], tags: npt.NDArray[np.intp], size: int) -> bool:
+    """Whether a cell, row or value tag in the chunk has a namespace prefix (<x:c>, <x:row>,
+    <x:v>, <x:is>). Other prefixed tags (Excel's <x14:...> extensions, <mc:...>) and colons in
+    attributes and text (spans="1:7", x14ac:dyDescent, a URL) do not matter."""
+    colons = np.flatnonzero(data[:size] == _COLON)
+    before = np.searchsorted(tags, colons) - 1
+    opener = np.where(before >= 0, tags[before], -_NAME_AT.size - 2)
+    gap = colons - opener - 1  # the name's bytes between '<' (or '</') and the colon
+    name = data[np.maximum(opener + 1, 0)[:, None] + _NAME_AT]
+    in_name = _NAME_BYTE[name] | (name == _SLASH) | (gap[:, None] <= _NAME_AT)
+    prefixed = (gap >= 1) & (gap <= _NAME_AT.size) & in_name.all(axis=1)
+    after = data[colons[prefixed][:, None] + _LOCAL_AT]
+    local = after[:, 1:]
+    ends = ~_NAME_BYTE[local]
+    ours = (
+        (np.isin(local[:, 0], _ONE_LETTER_TAGS) & ends[:, 1])
+        | ((local[:, 0] == _R) & (local[:, 1] == _O) & (local[:, 2] == _W) & ends[:, 3])
+        | ((local[:, 0] == ord("i")) & (local[:, 1] == ord("s")) & ends[:, 2])
+    )
+    return bool(ours.any())
 
 
 def _letters(
@@ -265,7 +290,7 @@ def _plain(
 ) -> bool:
     """True when no cell in `text` may read differently in bulk than cell by cell; `values`
     are where its <v> values start."""
-    if any(t in text for t in (b't="b"', b't="d"', b't="e"')):
+    if _ODD_TYPE.search(text):
         return False
     if odd_styles and not odd_styles.isdisjoint(map(int, set(_STYLE_REF.findall(text)))):
         return False
