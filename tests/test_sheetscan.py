@@ -58,7 +58,7 @@ def sheet_xml(cells: list[Cell], way: str) -> bytes:
     """The sheet part as a writer that writes `way` would: `excel` (Excel, openpyxl,
     xlsxwriter), `excel-ext` (Excel's row attributes and extensions with prefixed tags),
     `prefixed` (x: namespace prefix), `style-first` (s before r), `spaced` (newlines between
-    tags), `unreferenced` (cells without r=), `lowercase` (r="a1")."""
+    tags), `unreferenced` (cells without r=), `lowercase` (r="a1"), `zero-padded` (r="A007")."""
     p = "x:" if way == "prefixed" else ""
     gap = "\n  " if way == "spaced" else ""
     rows: dict[int, list[Cell]] = {}
@@ -75,6 +75,9 @@ def sheet_xml(cells: list[Cell], way: str) -> bytes:
                 ref = ""
             if way == "lowercase":
                 ref = ref.lower()
+            if way == "zero-padded":  # r="A007": the same cell to calamine
+                ref = f' r="{letters(cell.column)}{cell.row:0{3 + i % 5}d}"'
+
             if way == "style-first":
                 opened = f'<{p}c s="0"{ref}{attributes}'
             else:
@@ -108,13 +111,22 @@ def scanned(
 
 CELLS = st.builds(
     Cell,
-    row=st.one_of(st.integers(1, 40), st.sampled_from([1048576, 99999])),
+    row=st.one_of(st.integers(1, 40), st.sampled_from([1048576, 99999, 10_000_000, 123456789])),
     column=st.one_of(st.integers(1, 30), st.sampled_from([16384, 703, 27])),
     kind=st.sampled_from(sorted(KINDS)),
     value=st.sampled_from(NUMBERS),
 )
 WAYS = st.sampled_from(
-    ["excel", "excel-ext", "prefixed", "style-first", "spaced", "unreferenced", "lowercase"]
+    [
+        "excel",
+        "excel-ext",
+        "prefixed",
+        "style-first",
+        "spaced",
+        "unreferenced",
+        "lowercase",
+        "zero-padded",
+    ]
 )
 
 
@@ -178,3 +190,23 @@ def test_stray_far_cell_is_seen_in_any_chunk(stray: str, monkeypatch: pytest.Mon
     for chunk in (100, 4096, 1 << 20):
         extent = scanned(xml.encode(), chunk, monkeypatch, fast=True)
         assert (extent.height, extent.width) == (1048576, 16384)
+
+
+@pytest.mark.parametrize(
+    ("refs", "far"),
+    [
+        (["A0000005", "B99999"], (99999, 2)),  # the longest reference is not the farthest
+        (["A1", "C123456789", "B99999"], (123456789, 3)),  # more digits than Excel allows
+        (["A1048576", "XFD7"], (1048576, 16384)),
+    ],
+    ids=["leading-zeros", "nine-digits", "corners"],
+)
+def test_farthest_cell_read_from_references(
+    refs: list[str], far: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The farthest row and column come from each reference's value, however it is written."""
+    cells = "".join(f'<c r="{ref}" t="s"><v>0</v></c>' for ref in refs)
+    xml = f'<worksheet><sheetData><row r="1">{cells}</row></sheetData></worksheet>'.encode()
+    extent = scanned(xml, 1 << 20, monkeypatch, fast=True)
+    assert (extent.height, extent.width) == far
+    assert extent.last == far

@@ -45,6 +45,7 @@ _ONE_LETTER_TAGS: Final = np.frombuffer(b"cv", np.uint8)  # <c>, <v>
 _NAME_AT: Final = np.arange(16)  # a namespace prefix's bytes (and '/'), at most
 _LOCAL_AT: Final = np.arange(5)  # the colon and a local name's first bytes
 _NUMBER_AT: Final = np.arange(10)  # up to 9 digits and the closing quote
+_PACKED: Final = 8  # bytes of an unsigned 64-bit integer
 _VALUE_AT: Final = np.arange(17)
 _LONG_DIGITS: Final = 16
 _ODD_VALUES_ONE_BY_ONE: Final = 1000
@@ -119,17 +120,17 @@ class _Tally:
 
     def take(
         self,
-        rows: npt.NDArray[np.int64],
+        rows: _Numbers,
         columns: npt.NDArray[np.int64],
         content: npt.NDArray[np.bool_],
         valued: npt.NDArray[np.bool_],
     ) -> None:
         """Take in a chunk's cells: their places, which hold content and which a value."""
         if content.any():
-            self.high_row = max(self.high_row, int(rows[content].max()))
+            self.high_row = max(self.high_row, rows.highest(content))
             self.high_column = max(self.high_column, int(columns[content].max()))
         if valued.any():
-            self.valued_row = max(self.valued_row, int(rows[valued].max()))
+            self.valued_row = max(self.valued_row, rows.highest(valued))
             self.valued_column = max(self.valued_column, int(columns[valued].max()))
 
 
@@ -191,18 +192,18 @@ def _fast(text: bytes, tally: _Tally, odd_styles: frozenset[int]) -> bool:
     ):
         return False  # <c>, <c/>, <c s="1" r="A1">, <c\nr=...>: the reference not first
     columns, after_letters = _letters(data, cells + len(_CELL_OPEN))
-    cell_rows, refs_ok = _digits(data, after_letters)
+    cell_rows = _Numbers.at(data, after_letters)
     ends = starts[cell_at + 1] - 1  # a tag ends right before the next one starts
     lettered = _UPPER[data[cells + len(_CELL_OPEN)]]  # r="a1" is no reference to calamine
-    if not (refs_ok.all() and lettered.all() and np.all(data[ends] == _GT)):
+    if not (cell_rows.ok.all() and lettered.all() and np.all(data[ends] == _GT)):
         return False
     row_tags = tags[
         (first == _R) & (second == _O) & (data[tags + 3] == _W) & ~_NAME_BYTE[data[tags + 4]]
     ]
     spaced = row_tags[data[row_tags + 4] == _SPACE]
-    row_numbers, rows_ok = _digits(data, spaced + len(_ROW_OPEN))
+    row_numbers = _Numbers.at(data, spaced + len(_ROW_OPEN))
     if not (
-        rows_ok.all()
+        row_numbers.ok.all()
         and np.all(np.isin(data[row_tags + 4], _ROW_TAG_ENDS))
         and np.array_equal(
             data[spaced[:, None] + _ROW_OPEN_AT], _ROW_OPEN[None, :].repeat(len(spaced), 0)
@@ -212,8 +213,7 @@ def _fast(text: bytes, tally: _Tally, odd_styles: frozenset[int]) -> bool:
     tally.rows += len(row_tags)
     tally.cells += len(cells)
     tally.referenced += len(cells)
-    if len(row_numbers):
-        tally.last_row = max(tally.last_row, int(row_numbers.max()))
+    tally.last_row = max(tally.last_row, row_numbers.highest())
     content = data[ends - 1] != _SLASH  # a self-closing cell holds only a style: calamine skips it
     # ... and a content cell whose value follows at once (<v>, <is>) is never empty to calamine
     following = np.append(first, 0)[cell_at + 1]
@@ -258,18 +258,41 @@ def _letters(
     return number, at + 1 + second + third
 
 
-def _digits(
-    data: npt.NDArray[np.uint8], at: npt.NDArray[np.intp]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """The numbers written at `at` (1 to 9 digits, then a closing quote), and which are."""
-    window = data[at[:, None] + _NUMBER_AT]
-    digit = _DIGIT[window]
-    length = np.argmin(digit, axis=1)  # the first byte not a digit (0 when all ten are)
-    ok = (length >= 1) & (window[np.arange(len(at)), length] == _QUOTE)
-    number = np.zeros(len(at), np.int64)
-    for k in range(_NUMBER_AT.size - 1):
-        number = np.where(k < length, number * 10 + window[:, k] - 48, number)
-    return number, ok
+@dataclass(frozen=True)
+class _Numbers:
+    """Numbers written in a chunk (row numbers: 1 to 9 digits, then a closing quote), kept as
+    their bytes: only the highest of a few subsets is ever needed."""
+
+    window: npt.NDArray[np.uint8]  # each number's bytes and the ones after it
+    length: npt.NDArray[np.intp]  # its digits
+    ok: npt.NDArray[np.bool_]  # 1 to 9 digits, then the quote
+
+    @classmethod
+    def at(cls, data: npt.NDArray[np.uint8], at: npt.NDArray[np.intp]) -> _Numbers:
+        window = data[at[:, None] + _NUMBER_AT]
+        length = np.argmin(_DIGIT[window], axis=1)  # the first byte not a digit (0: all ten)
+        ok = (length >= 1) & (window[np.arange(len(at)), length] == _QUOTE)
+        return cls(window, length, ok)
+
+    def highest(self, where: npt.NDArray[np.bool_] | None = None) -> int:
+        """The highest number (of those `where` is true for), 0 when none."""
+        window, length = (self.window, self.length) if where is None else (
+            self.window[where], self.length[where])  # fmt: skip
+        if not len(length):
+            return 0
+        longest = int(length.max())
+        top = window[length == longest, :longest]
+        if longest <= _PACKED and not np.any(window[:, 0] == ord("0")):
+            # Numbers of one length without leading zeros order as their bytes do: read
+            # big-endian, the bytes are integers that order alike (no arithmetic per number).
+            packed = np.zeros((len(top), _PACKED), np.uint8)
+            packed[:, _PACKED - longest :] = top
+            best = packed.view(">u8").max()
+            return int(int(best).to_bytes(_PACKED, "big")[_PACKED - longest :])
+        numbers = np.zeros(len(length), np.int64)  # leading zeros, 9 digits: digit by digit
+        for k in range(_NUMBER_AT.size - 1):
+            numbers = np.where(k < length, numbers * 10 + window[:, k] - 48, numbers)
+        return int(numbers.max())
 
 
 def _general(text: bytes, tally: _Tally) -> None:
