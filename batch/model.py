@@ -244,27 +244,32 @@ class UserTable(Mapping[str, AccountUser]):
 
 def _made(frame: pd.DataFrame) -> Iterator[AccountUser]:
     """The AccountUser objects of some rows of a users table."""
-    emails = frame.index.tolist()
-    text = [frame[name].tolist() for name in USER_TEXT_COLUMNS]
     sizes = [
         [None if pd.isna(v) else int(v) for v in frame[name].tolist()] for name in USER_SIZE_COLUMNS
     ]
-    known = frame["addons_known"].tolist()
-    for i, email in enumerate(emails):
-        uid, type_, status, first, last, dept, cost = (column[i] for column in text)
+    rows = zip(
+        frame.index.tolist(),
+        *(frame[name].tolist() for name in USER_TEXT_COLUMNS),
+        *sizes,
+        frame["addons_known"].tolist(),
+        strict=True,
+    )
+    # one zip over the columns, and the cast's type as text (written as Literal[...] it is
+    # built again for every user): a 100k-user account is made several times in a run
+    for email, uid, type_, status, first, last, dept, cost, large, webinar, events, known in rows:
         yield AccountUser(
             id=uid or None,
             email=email,
             type=_TYPES.get(type_),
-            status=cast(Literal["active", "pending", "inactive"], status),
+            status=cast('Literal["active", "pending", "inactive"]', status),
             first_name=first,
             last_name=last,
             dept=dept,
             cost_center=cost,
-            large_meeting=sizes[0][i],
-            webinar=sizes[1][i],
-            zoom_events=sizes[2][i],
-            addons_known=bool(known[i]),
+            large_meeting=large,
+            webinar=webinar,
+            zoom_events=events,
+            addons_known=bool(known),
         )
 
 

@@ -75,9 +75,8 @@ def _file_groups(run: RunInfo, field: str) -> pd.Series:
 
 def _account_groups(state: AccountSnapshot, field: str) -> pd.Series:
     """email -> the account's department or cost centre of the user, where filled."""
-    attribute = "dept" if field == "department" else "cost_center"
-    values = [getattr(user, attribute).strip() for user in state.users.values()]
-    groups = pd.Series(values, index=list(state.users), dtype="string")
+    column = state.user_table.frame["dept" if field == "department" else "cost_center"]
+    groups = column.astype("string").fillna("").str.strip()  # the users' columns: no objects
     return groups[(groups != "").to_numpy()]
 
 
@@ -91,7 +90,7 @@ def chargeback_table(
     """
     paid = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
     if status:
-        statuses = {e: u.status for e, u in state.users.items()}
+        statuses = state.user_table.frame["status"]
         paid = paid.loc[(paid["email"].map(statuses) == status).to_numpy()]
     from_file = paid["email"].map(_file_groups(run, field)).astype("string")
     from_account = paid["email"].map(_account_groups(state, field)).astype("string")

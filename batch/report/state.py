@@ -62,27 +62,32 @@ def seat_moves(results: pd.DataFrame) -> SeatMoves:
 
 
 def holding_table(snapshot: AccountSnapshot) -> pd.DataFrame:
-    """Every user's licenses in a snapshot: one row per email and kind held, with its label."""
-    emails: list[str] = []
-    kinds: list[str] = []
-    labels: list[str] = []
-    base = {t: str(t) for t in UserType}
-    addon_labels: dict[tuple[Kind, int], str] = {}
-    for email, user in snapshot.users.items():
-        if user.type is not None:
-            emails.append(email)
-            kinds.append(Kind.BASE.value)
-            labels.append(base[user.type])
-        for kind in ADDONS:
-            size = user.addon(kind)
-            if size is not None:
-                emails.append(email)
-                kinds.append(kind.value)
-                key = (kind, size)
-                if key not in addon_labels:
-                    addon_labels[key] = license_label(kind, size=size)
-                labels.append(addon_labels[key])
-    return pd.DataFrame({"email": emails, "kind": kinds, "label": labels}, dtype="string")
+    """Every user's licenses in a snapshot: one row per email and kind held, with its label,
+    in the account's user order (each user's base type first, then the add-ons)."""
+    frame = snapshot.user_table.frame  # read as columns: no object per user
+    # per kind (base first, then the add-ons): each held license's user position and label
+    labels_of = [frame["type"].map({t.value: str(t) for t in UserType})]
+    for kind in ADDONS:
+        sizes = frame[kind.value]
+        labels_of.append(
+            sizes.map({s: license_label(kind, size=int(s)) for s in sizes.dropna().unique()})
+        )
+    kinds = [Kind.BASE.value, *(k.value for k in ADDONS)]
+    held = [labels.notna().to_numpy() for labels in labels_of]
+    position = np.concatenate([np.flatnonzero(h) for h in held])
+    rank = np.repeat(np.arange(len(kinds)), [int(h.sum()) for h in held])
+    order = np.lexsort((rank, position))  # by user, then kind
+    labels = np.concatenate(
+        [ls.to_numpy(dtype=object)[h] for ls, h in zip(labels_of, held, strict=True)]
+    )
+    return pd.DataFrame(
+        {
+            "email": frame.index.to_numpy(dtype=object)[position[order]],
+            "kind": np.asarray(kinds, dtype=object)[rank[order]],
+            "label": labels[order],
+        },
+        dtype="string",
+    )
 
 
 def projected_holdings(before: AccountSnapshot, lines: pd.DataFrame) -> pd.DataFrame:

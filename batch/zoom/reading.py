@@ -26,8 +26,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from batch.model import AccountSnapshot, AccountUser
-from batch.vocabulary import Kind, UserType
+import pandas as pd
+
+from batch.model import AccountSnapshot, AccountUser, UserTable
+from batch.vocabulary import ADDONS, Kind, UserType
 
 T = TypeVar("T")
 
@@ -125,17 +127,16 @@ class AccountRead:
             for _ in range(finished):
                 on_read(1)
         held = await all_or_cancel(*tasks)
-        users = dict(self._listed.users.items())  # made in batches, not looked up one by one
-        for email, addons in zip(self._wanted, held, strict=True):
-            if addons is not None:
-                users[email] = replace(
-                    users[email],
-                    large_meeting=addons[Kind.LARGE_MEETING],
-                    webinar=addons[Kind.WEBINAR],
-                    zoom_events=addons[Kind.ZOOM_EVENTS],
-                    addons_known=True,
-                )
-        return replace(self._listed, users=users)
+        read = [(e, a) for e, a in zip(self._wanted, held, strict=True) if a is not None]
+        if not read:
+            return self._listed
+        # the add-ons go into the users' columns: no object made per user of the account
+        frame = self._listed.user_table.frame.copy()
+        emails = [email for email, _ in read]
+        for kind in ADDONS:
+            frame.loc[emails, kind.value] = pd.array([a[kind] for _, a in read], dtype="Int64")
+        frame.loc[emails, "addons_known"] = True
+        return replace(self._listed, users=UserTable(frame))
 
     async def aclose(self) -> None:
         """Cancel the reads still under way (after an error) and wait for them."""
