@@ -16,6 +16,7 @@ import pandas as pd
 from batch.model import AccountSnapshot
 from batch.vocabulary import ADDON_NAMES, ADDONS, PAID_TYPES, Action, Code, Kind, Outcome, UserType
 
+from .columns import isin_texts, positions_in, set_where
 from .seats import BASE_KEY, seat_texts
 from .table import Working
 
@@ -25,13 +26,17 @@ VALID = str(Outcome.VALID)
 
 
 def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
-    """The account's users as the planner reads them, indexed by lower-case email (`key`)."""
+    """The account's users as the planner reads them, indexed by lower-case email (`key`).
+
+    The columns keep the user table's arrays (Arrow text stays Arrow): a million users would
+    otherwise cost three million Python strings.
+    """
     users = snapshot.user_table.frame
     return pd.DataFrame(
         {
-            "u_id": users["id"].to_numpy(dtype=object),
-            "u_type": users["type"].to_numpy(dtype=object),
-            "u_status": users["status"].to_numpy(dtype=object),
+            "u_id": users["id"].array,
+            "u_type": users["type"].array,
+            "u_status": users["status"].array,
             "u_known": users["addons_known"].to_numpy(dtype=bool),
             **{k.value: users[k.value].array for k in ADDONS},
         },
@@ -39,7 +44,27 @@ def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
     )
 
 
-Message: TypeAlias = str | pd.Series | Callable[[pd.DataFrame], pd.Series]
+class Rows:
+    """Some lines of the working table, for a value made of them: a column is filtered from
+    the table when it is first read (filtering all ~25 columns of a million lines for the two
+    a message reads is most of a rule's time)."""
+
+    __slots__ = ("_columns", "_mask", "_w", "index")
+
+    def __init__(self, w: pd.DataFrame, mask: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
+        self._w = w
+        self._mask = mask
+        self._columns: dict[str, pd.Series] = {}
+        self.index = w.index[mask]
+
+    def __getitem__(self, name: str) -> pd.Series:
+        """The column `name` on these lines (indexed like the table)."""
+        if name not in self._columns:
+            self._columns[name] = self._w[name][self._mask]
+        return self._columns[name]
+
+
+Message: TypeAlias = str | pd.Series | Callable[[Rows], pd.Series]
 
 
 def mark(w: Working, mask: pd.Series, outcome: Outcome, code: str, message: Message) -> None:
@@ -48,19 +73,29 @@ def mark(w: Working, mask: pd.Series, outcome: Outcome, code: str, message: Mess
     The message is a text or a function of the decided lines (so that it is only built for
     them).
     """
-    if not mask.any():
+    rows = mask.to_numpy(dtype=bool)
+    if not rows.any():
         return
-    w.loc[mask, "outcome"] = str(outcome)
-    w.loc[mask, "code"] = code
-    put(w, mask, "message", message)
+    set_where(w, rows, "outcome", str(outcome))
+    set_where(w, rows, "code", code)
+    put(w, rows, "message", message)
 
 
-def put(w: Working, mask: pd.Series, column: str, value: object) -> None:
-    """Set a column on the lines in `mask`; a callable value gets those lines and returns it."""
-    if not mask.any():
+def put(w: Working, mask: pd.Series | np.ndarray[Any, Any], column: str, value: object) -> None:
+    """Set a column on the lines in `mask`; a callable value gets those lines (`Rows`) and
+    returns the values, in their order."""
+    rows = np.asarray(mask, dtype=bool)
+    if not rows.any():
         return
-    new: Any = value(w[mask]) if callable(value) else value
-    w.loc[mask.to_numpy(dtype=bool), column] = new
+    new: Any = value
+    if callable(value):
+        lines = Rows(w, rows)
+        new = value(lines)
+        # made of the lines' own columns, so in their order: set by position, not aligned
+        # by label (aligning a million labels costs more than the rule)
+        if isinstance(new, pd.Series) and new.index.equals(lines.index):
+            new = new.array
+    set_where(w, rows, column, new)
 
 
 def pending(w: Working) -> pd.Series:
@@ -81,22 +116,42 @@ def addon_labels(kinds: pd.Series, sizes: pd.Series) -> pd.Series:
 def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> Working:
     """Add the user's id, type, status and the held size of each line's add-on: the file
     results become the working table."""
-    found = users.reindex(w["key"])
-    found.index = w.index
-    w["u_found"] = found["u_status"].notna().to_numpy()
-    w["u_id"] = found["u_id"].fillna("").astype(str)
-    w["u_type"] = found["u_type"].fillna("").astype(str)
-    w["u_status"] = found["u_status"].fillna("").astype(str)
-    w["u_known"] = found["u_known"].fillna(False).astype(bool).to_numpy()
-    held = pd.Series(pd.NA, index=w.index, dtype="Int64")
+    position = positions_in(w["key"], users.index)
+    found = position >= 0
+    at = np.where(found, position, 0)  # a valid position for every line; masked below
+    # a user without a status counts as not found, as it always has
+    w["u_found"] = (
+        found & users["u_status"].notna().to_numpy(dtype=bool)[at] if len(users) else found
+    )
+    for column in ("u_id", "u_type", "u_status"):
+        values = users[column].fillna("").astype(str)
+        taken = values.iloc[at].reset_index(drop=True) if len(values) else _texts("", len(w))
+        taken.index = w.index
+        if not found.all():
+            taken[~found] = ""
+        w[column] = taken
+    known = users["u_known"].to_numpy(dtype=bool)
+    w["u_known"] = found & known[at] if len(known) else found
+    sizes = np.zeros(len(w), dtype=np.int64)
+    missing = np.ones(len(w), dtype=bool)
+    kinds = w["kind"]
     for kind in ADDONS:
-        is_kind = w["kind"] == kind.value
-        held[is_kind] = found.loc[is_kind, kind.value]
-    w["held"] = held
+        lines = found & (kinds == kind.value).to_numpy(dtype=bool)
+        if not lines.any():
+            continue
+        held = users[kind.value].astype("Int64").array
+        sizes[lines] = held.to_numpy(dtype=np.int64, na_value=0)[at[lines]]
+        missing[lines] = held.isna()[at[lines]]
+    w["held"] = pd.arrays.IntegerArray(sizes, missing)
     w["take"] = ""
     w["free"] = ""
     w["change"] = False
     return cast(Working, w)
+
+
+def _texts(text: str, n: int) -> pd.Series:
+    """`n` copies of `text` as a text Series."""
+    return pd.Series([text] * n, dtype="str")
 
 
 def check_users(w: Working) -> None:
@@ -115,7 +170,7 @@ def check_users(w: Working) -> None:
         todo & ~w["u_found"],
         Outcome.INVALID,
         str(Code.USER_NOT_FOUND),
-        "no user " + w["key"] + " in this account",
+        lambda d: "no user " + d["key"] + " in this account",
     )
     already = _already_so(w)
     for status, why in (
@@ -233,11 +288,11 @@ def mark_planned(w: Working, mask: pd.Series) -> None:
     put(w, mask, "code", "")
 
 
-def _held_label(d: pd.DataFrame) -> pd.Series:
+def _held_label(d: Rows) -> pd.Series:
     return addon_labels(d["kind"], d["held"])
 
 
-def _size_label(d: pd.DataFrame) -> pd.Series:
+def _size_label(d: Rows) -> pd.Series:
     return addon_labels(d["kind"], d["size"])
 
 
@@ -260,11 +315,16 @@ def addon_rules(
     put(w, is_addon & w["held"].notna(), "previous", _held_label)
 
     # prerequisite: the user must be Licensed or On-prem once the file is applied
-    mapped = w["key"].map(type_after)
-    after = pd.Series(np.where(mapped.isna(), w["u_type"], mapped), index=w.index).astype(str)
+    at = positions_in(w["key"], type_after.index)  # -1: no planned base line for the user
+    after = w["u_type"].astype(str)  # the type now, unless a planned base line changes it
+    if (at >= 0).any():
+        taken = type_after.to_numpy(dtype=object)[at[at >= 0]]
+        changed = pd.notna(taken)
+        rows = np.flatnonzero(at >= 0)[changed]
+        after.iloc[rows] = taken[changed]  # type: ignore[call-overload]  # texts, by position
     lacking = assign & ~after.isin(PAID)
 
-    def why(d: pd.DataFrame) -> pd.Series:
+    def why(d: Rows) -> pd.Series:
         names = addon_names(d["kind"])
         now = after[d.index]
         text = names + " needs a Licensed or On-prem user; the user is " + now.where(now != "", "?")
@@ -309,7 +369,7 @@ def addon_rules(
         not_owned = of_kind & pending(w) & w["size"].notna() & ~w["size"].isin(owned)
         owned_text = ", ".join(f"{name} {s}" for s in owned) or "none"
 
-        def unowned(d: pd.DataFrame, owns: str = owned_text) -> pd.Series:
+        def unowned(d: Rows, owns: str = owned_text) -> pd.Series:
             return "the account has no " + _size_label(d) + f" plan (it owns: {owns})"
 
         mark(w, not_owned, Outcome.INVALID, str(Code.SIZE_NOT_OWNED), unowned)
@@ -377,7 +437,7 @@ def removal_lines(
         has = size.notna()
         if skip:
             pairs = keys.to_series(index=size.index) + PAIR_SEP + kind.value
-            has &= ~pairs.isin(skip)
+            has &= ~isin_texts(pairs, skip)
         sub_keys = keys[has.to_numpy()]
         if not len(sub_keys):
             continue

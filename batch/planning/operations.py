@@ -26,6 +26,7 @@ import pandas as pd
 
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Kind, Outcome, UserType
 
+from .columns import isin_texts
 from .table import Working
 
 PHASE_FREE = 0
@@ -239,14 +240,21 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
     is_base = (planned["kind"] == Kind.BASE.value).to_numpy()
     base, addon = planned[is_base], planned[~is_base]
     to_basic = (base["user_type"] == str(UserType.BASIC)).to_numpy()
-    upgraded = set(base.loc[~base["u_type"].isin([str(t) for t in PAID_TYPES]), "key"].tolist())
+    upgraded_keys = base.loc[~base["u_type"].isin([str(t) for t in PAID_TYPES]), "key"]
+    upgraded = set(upgraded_keys.tolist())
 
     # add-on removals of a user made Basic ride on the type change (Zoom drops them with it)
-    carried_mask = addon["key"].isin(set(base.loc[to_basic, "key"].tolist()))
+    carried_mask = isin_texts(addon["key"], base.loc[to_basic, "key"])
     carried: dict[str, list[int]] = {}
     for key, req in zip(*_columns(addon[carried_mask], "key", "request"), strict=True):
         carried.setdefault(key, []).append(int(req))
     addon = addon[~carried_mask]
+    del planned  # base and addon hold what is still needed
+    more: list[tuple[int, ...]] = [()] * len(base)
+    if carried:  # only the few users made Basic with add-ons carry more requests
+        at = np.flatnonzero(isin_texts(base["key"], list(carried)))
+        for i, key in zip(at.tolist(), base["key"].iloc[at].tolist(), strict=True):
+            more[i] = tuple(carried[key])
 
     n = len(base)
     type_ops = pd.DataFrame(
@@ -256,13 +264,11 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
             "category": TYPE_CATEGORY,
             "free_half": np.zeros(n, dtype=bool),
             "user_type": base["user_type"].array,
-            **{k.value: pd.array([pd.NA] * n, dtype="Int64") for k in ADDONS},
+            **{k.value: _untouched(n) for k in ADDONS},
             "phase": np.where(to_basic, PHASE_FREE, PHASE_BASE).astype(np.int8),
             "depends": np.zeros(n, dtype=bool),
             "request": base["request"].to_numpy(dtype=np.int64),
-            "more": [tuple(carried.get(k, ())) for k in base["key"].tolist()]
-            if carried
-            else [()] * n,
+            "more": more,
             "position": base.index.to_numpy(),
         }
     )
@@ -284,7 +290,7 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
             "user_type": "",
             **{k.value: _sizes_of(single, k, np.where(grants, sizes, 0)) for k in ADDONS},
             "phase": np.where(grants, PHASE_ADDONS, PHASE_FREE).astype(np.int8),
-            "depends": grants & single["key"].isin(upgraded).to_numpy(),
+            "depends": grants & isin_texts(single["key"], upgraded_keys),
             "request": single["request"].to_numpy(dtype=np.int64),
             "more": [()] * n,
             "position": single.index.to_numpy(),
@@ -293,15 +299,22 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
     collected = pd.DataFrame(
         _collected(addon[many], needed, upgraded), columns=[*OPERATION_COLUMNS, "position"]
     )
+    for kind in ADDONS:  # typed before the concat: a million-line object column is slow
+        collected[kind.value] = collected[kind.value].astype("Int64")
     parts = [t for t in (type_ops, addon_ops, collected) if len(t)]
     if not parts:
         return Operations()
     table = pd.concat(parts, ignore_index=True)
+    del parts, type_ops, addon_ops, collected
     for kind in ADDONS:
         table[kind.value] = table[kind.value].astype("Int64")
     table = table.astype({"phase": np.int8, "free_half": bool, "depends": bool})
-    table = table.sort_values(["phase", "position"], kind="stable")
-    return Operations(table.drop(columns="position"))
+    # run order: phase, then file order (a stable sort by both, as sort_values would do)
+    order = np.lexsort((table["position"].to_numpy(), table["phase"].to_numpy()))
+    table = table.drop(columns="position")
+    if (order == np.arange(len(order))).all():
+        return Operations(table)
+    return Operations(table.take(order))
 
 
 def _collected(addon: pd.DataFrame, needed: set[str], upgraded: set[str]) -> list[dict[str, Any]]:
@@ -372,6 +385,11 @@ def _collected(addon: pd.DataFrame, needed: set[str], upgraded: set[str]) -> lis
         )
         rows.append(_row(op) | {"position": user.first})
     return rows
+
+
+def _untouched(n: int) -> pd.arrays.IntegerArray:
+    """An add-on column of `n` operations that leave the add-on alone (all <NA>)."""
+    return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
 
 
 def _sizes_of(

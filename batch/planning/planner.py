@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
+import numpy as np
 import pandas as pd
 
 from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats, normalise_emails
@@ -20,6 +22,7 @@ from batch.vocabulary import ADDONS, PAID_TYPES, Action, Code, Kind, Mode, Outco
 from .account_rules import (
     PAID,
     VALID,
+    Rows,
     addon_rules,
     attach_users,
     base_rules,
@@ -47,7 +50,7 @@ from .sync import (
     sync_addon_lines,
     sync_base_lines,
 )
-from .table import Working, conform
+from .table import Working, conform_column
 
 KIND_RANK = {Kind.BASE.value: 0, **{k.value: i + 1 for i, k in enumerate(ADDONS)}}
 
@@ -191,7 +194,8 @@ def plan(
             "seat_take": lines["take"].where(planned, "").to_numpy(),
         }
     )
-    results = lines[columns].copy()
+    # the results share their columns with `lines` (copy on write): no copy of a million lines
+    results = lines[columns]
     results["row"] = results["row"].astype("Int64")
     results["size"] = results["size"].astype("Int64")
     projected = seats_after(snapshot.seats, freed, granted_counts)
@@ -211,8 +215,12 @@ def _prepend_notes(lines: Working) -> None:
 
 
 def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.DataFrame:
-    """The file results in file order with each line's lower-case email as `key`."""
-    w = file_results.copy()
+    """The file results in file order with each line's lower-case email as `key`.
+
+    The table shares the columns it leaves as they are with `file_results` (copy on write):
+    a deep copy of a million lines is a few hundred MB the plan never needs.
+    """
+    w = file_results.copy(deep=False)
     if "previous" not in w:
         w["previous"] = ""
     w["row"] = w["row"].astype("Int64")
@@ -220,14 +228,43 @@ def _working_table(requests: pd.DataFrame, file_results: pd.DataFrame) -> pd.Dat
     for column in ("license", "action", "outcome", "code", "message", "previous", "user_type"):
         w[column] = w[column].fillna("").astype(str)
     w["kind"] = w["kind"].fillna("").astype(str)
-    normal = pd.Series(requests["email"].astype(str).to_numpy(), index=requests["request"])
-    typed = normalise_emails(w["email"].fillna(""))
-    w["key"] = w["request"].map(normal).fillna(typed).astype(str)
+    w["key"] = _keys(requests, w)
     w["file_valid"] = w["outcome"] == VALID
     # what the loader noted on a valid line ("read as jan@x.nl") starts its final message
     w["note"] = w["message"].where(w["file_valid"], "")
     w["sync"] = False
+    if _in_file_order(w["row"], w["request"]):  # the rules' results usually are: no sort
+        return w.reset_index(drop=True)
     return w.sort_values(["row", "request"], kind="stable").reset_index(drop=True)
+
+
+def _keys(requests: pd.DataFrame, w: pd.DataFrame) -> pd.Series:
+    """Each line's lower-case email: its request's, else its own email normalised."""
+    ids = requests["request"].to_numpy()
+    wanted = w["request"].to_numpy()
+    if len(ids) == len(wanted) and np.array_equal(ids, wanted):
+        at = np.arange(len(wanted))
+    else:
+        at = pd.Index(ids).get_indexer(wanted)  # raises for repeated ids, as map did
+    emails = requests["email"].astype(str)
+    keys = emails.iloc[np.where(at >= 0, at, 0)] if len(emails) else emails.reindex(range(len(w)))
+    keys = keys.reset_index(drop=True).astype(str)
+    keys.index = w.index
+    missing = (at < 0) | keys.isna().to_numpy()
+    if missing.any():  # lines without a request (or its email): their own email, normalised
+        typed = normalise_emails(w.loc[missing, "email"].fillna(""))
+        keys[missing] = typed.to_numpy(dtype=object)
+    return keys.astype(str)
+
+
+def _in_file_order(rows: pd.Series, requests: pd.Series) -> bool:
+    """Whether the lines are sorted by row, then request already (no row missing)."""
+    if rows.isna().any():
+        return False
+    row = rows.to_numpy(dtype=np.int64)
+    request = requests.to_numpy(dtype=np.int64)
+    step, next_request = np.diff(row), np.diff(request)
+    return bool(((step > 0) | ((step == 0) & (next_request >= 0))).all())
 
 
 def _refuse(
@@ -245,20 +282,25 @@ def _refuse(
     mask = pd.Series(False, index=w.index)
     mask[index] = True
     if base:
-        text = {
-            BASE_KEY: no_seats_message(
-                BASE_KEY, snapshot.seats, freed, label="{}", given=given.get(BASE_KEY)
-            )
-        }
-        message = w["take"].map(text).where(mask, "").astype(str)
-        message = pd.Series(
-            [m.replace("{}", t) for m, t in zip(message, w["user_type"], strict=True)],
-            index=w.index,
+        text = no_seats_message(
+            BASE_KEY, snapshot.seats, freed, label="{}", given=given.get(BASE_KEY)
         )
+        parts = text.split("{}")
+
+        def message(d: Rows) -> pd.Series:
+            # every "{}" of the text becomes the line's type (str.replace, line by line)
+            said = pd.Series(parts[0], index=d.index, dtype="str")
+            for part in parts[1:]:
+                said = said + d["user_type"] + part
+            return said
+
     else:
         keys = w.loc[mask, "take"].unique()
-        text = {k: no_seats_message(k, snapshot.seats, freed, given=given.get(k)) for k in keys}
-        message = w["take"].map(text).where(mask, "").astype(str)
+        texts = {k: no_seats_message(k, snapshot.seats, freed, given=given.get(k)) for k in keys}
+
+        def message(d: Rows) -> pd.Series:
+            return d["take"].map(texts).astype(str)
+
     mark(w, mask, Outcome.INVALID, str(Code.NO_SEATS), message)
     w.loc[mask, ["take", "free"]] = ""
     w.loc[mask, "change"] = False
@@ -289,7 +331,8 @@ def _with_extra_lines(w: Working, extra: list[pd.DataFrame]) -> Working:
     """All lines in result order: file lines, each downgrade's lines after its row, sync last.
 
     Extra lines get request ids after the file's, in a stable order (row or email, then kind),
-    so that re-running the same file gives the same ids.
+    so that re-running the same file gives the same ids. Takes `w`'s columns out of it one at
+    a time as they are copied: at most one column is held twice, not the whole table.
     """
     if not extra:
         return w
@@ -303,10 +346,24 @@ def _with_extra_lines(w: Working, extra: list[pd.DataFrame]) -> Working:
     added["change"] = False
     added["take"] = ""
     added["sync"] = added["sync"].fillna(False).astype(bool) if "sync" in added else False
-    added = added.drop(columns="rank")
-    lines = conform(pd.concat([w, added], ignore_index=True))
-    ordered = lines.sort_values(["row", "request"], kind="stable", na_position="last")
-    return ordered.reset_index(drop=True)
+    added = added.drop(columns="rank").reset_index(drop=True)
+    # the order sort_values(["row", "request"], stable, <NA> last) gives the appended table
+    row = pd.concat([w["row"], added["row"]], ignore_index=True).astype("Int64")
+    request = np.concatenate([w["request"].to_numpy(), added["request"].to_numpy()])
+    order = np.lexsort((request, row.to_numpy(dtype=np.int64, na_value=0), row.isna().to_numpy()))
+    del row, request
+    in_order = bool((order == np.arange(len(order))).all())
+    names = [*w.columns, *(c for c in added.columns if c not in w.columns)]
+    columns: dict[str, pd.Series] = {}
+    for name in names:
+        # each column as pd.concat([w, added]) makes it (missing cells included), then typed
+        here = w[[name]] if name in w.columns else w[[]]
+        there = added[[name]] if name in added.columns else added[[]]
+        column = conform_column(name, pd.concat([here, there], ignore_index=True)[name])
+        if name in w.columns:
+            del w[name]
+        columns[name] = column if in_order else column.take(order).reset_index(drop=True)
+    return cast(Working, pd.DataFrame(columns))
 
 
 def _sync_removals(lines: Working) -> dict[str, int]:

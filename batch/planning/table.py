@@ -77,14 +77,21 @@ def conform(lines: pd.DataFrame) -> Working:
     """The table with its declared dtypes again after lines were appended (concat leaves the
     new lines' missing cells as NaN, Int64 as Float64 and flags as object): "" for missing
     text, False for missing flags."""
-    for name in _INTEGERS:
-        lines[name] = lines[name].astype("Int64")
-    for name in _FLAGS:
-        if name in lines:
-            lines[name] = lines[name].fillna(False).astype(bool)
-    for name in _TEXTS:
-        lines[name] = lines[name].fillna("").astype(str)
+    for name in (*_INTEGERS, *(f for f in _FLAGS if f in lines), *_TEXTS):
+        lines[name] = conform_column(name, lines[name])
     return cast(Working, lines)
 
 
-__all__ = ["Working", "WorkingTable", "checked", "conform"]
+def conform_column(name: str, column: pd.Series) -> pd.Series:
+    """One column of `conform`: Int64, a flag without missing cells or text ("" for missing);
+    a column the table does not declare, unchanged."""
+    if name in _INTEGERS:
+        return column.astype("Int64")
+    if name in _FLAGS:
+        return column.fillna(False).astype(bool)
+    if name in _TEXTS:
+        return column.fillna("").astype(str)
+    return column
+
+
+__all__ = ["Working", "WorkingTable", "checked", "conform", "conform_column"]
