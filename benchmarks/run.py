@@ -414,30 +414,36 @@ def code_tag() -> str:
     return CODE["hash"]
 
 
-def _prepared(out: Path, size: int) -> Path:
-    return out / "work" / f"prepared-{size}-{code_tag()}.pkl"
+PARTS: Final = ("loaded", "file_results", "results", "snapshot")  # what a run starts from
+
+
+def _prepared(out: Path, size: int, part: str = PARTS[0]) -> Path:
+    return out / "work" / f"prepared-{size}-{code_tag()}-{part}.pkl"
 
 
 def worker_prepare(out: Path, size: int) -> dict[str, Any]:
-    """Load the CSV, check and plan it once; pickle what the rules/plan/report runs start from."""
+    """Load the CSV, check and plan it once; pickle what the rules/plan/report runs start from,
+    each part in its own file, so that a run holds only the parts it uses."""
     from batch.loading import load
     from batch.planning import plan
     from batch.rules import check_file
 
     loaded = load(input_path(out, size, "csv"))
     file_results = check_file(loaded.requests)
-    the_plan = plan(loaded.requests, file_results, snapshot_of(account_data(size)))
-    path = _prepared(out, size)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        pickle.dump((loaded, file_results, the_plan.results), handle, protocol=5)
+    snapshot = snapshot_of(account_data(size))
+    the_plan = plan(loaded.requests, file_results, snapshot)
+    parts = dict(zip(PARTS, (loaded, file_results, the_plan.results, snapshot), strict=True))
+    for part, value in parts.items():
+        path = _prepared(out, size, part)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as handle:
+            pickle.dump(value, handle, protocol=5)
     return {}
 
 
-def _unpickle(out: Path, size: int) -> tuple[Any, Any, Any]:
-    with _prepared(out, size).open("rb") as handle:
-        prepared: tuple[Any, Any, Any] = pickle.load(handle)  # our own file, made just before
-    return prepared
+def _unpickle(out: Path, size: int, part: str) -> Any:
+    with _prepared(out, size, part).open("rb") as handle:
+        return pickle.load(handle)  # our own file, made just before
 
 
 def worker_load(out: Path, size: int, fmt: str) -> dict[str, Any]:
@@ -465,7 +471,7 @@ def worker_bare(out: Path, size: int, fmt: str, kind: str) -> dict[str, Any]:
         return timing
     import xlsxwriter
 
-    _, _, results = _unpickle(out, size)
+    results = _unpickle(out, size, "results")
     target = out / "work" / f"bare-report-{size}.xlsx"
 
     def write() -> None:
@@ -491,7 +497,7 @@ def worker_rules(out: Path, size: int) -> dict[str, Any]:
     """Time `check_file` of the loaded CSV's requests."""
     from batch.rules import check_file
 
-    loaded, _, _ = _unpickle(out, size)
+    loaded = _unpickle(out, size, "loaded")
     results, timing = _measured(lambda: check_file(loaded.requests))
     return {**timing, "requests": len(results)}
 
@@ -500,8 +506,9 @@ def worker_plan(out: Path, size: int) -> dict[str, Any]:
     """Time `plan` against an in-memory snapshot of a matching account."""
     from batch.planning import plan
 
-    loaded, file_results, _ = _unpickle(out, size)
-    snapshot = snapshot_of(account_data(size))
+    loaded, file_results, snapshot = (
+        _unpickle(out, size, part) for part in ("loaded", "file_results", "snapshot")
+    )
     the_plan, timing = _measured(lambda: plan(loaded.requests, file_results, snapshot))
     return {**timing, "operations": len(the_plan.operations), "lines": len(the_plan.results)}
 
@@ -511,8 +518,9 @@ def worker_report(out: Path, size: int) -> dict[str, Any]:
     from batch.model import RunInfo
     from batch.report import write_report
 
-    loaded, _, results = _unpickle(out, size)
-    snapshot = snapshot_of(account_data(size))
+    loaded, results, snapshot = (
+        _unpickle(out, size, part) for part in ("loaded", "results", "snapshot")
+    )
     now = datetime.now(UTC)
     run = RunInfo("plan", loaded, now, now, account_id="bench", is_sandbox=True)
     path = out / "work" / f"report-{size}.xlsx"
@@ -1079,7 +1087,7 @@ def prepare(todo: Sequence[Point], out: Path, log: Callable[[str], None]) -> flo
     for size in sorted({p.size for p in todo if p.stage in ("plan-cli", "read")}):
         ensure_account(out, size)
     for size in sorted({p.size for p in todo if p.stage in ("rules", "plan", "report")}):
-        if _prepared(out, size).exists():
+        if all(_prepared(out, size, part).exists() for part in PARTS):
             continue
         for stale in (out / "work").glob(f"prepared-{size}-*.pkl"):
             stale.unlink()
