@@ -52,9 +52,9 @@ from batch.errors import (
 )
 from batch.journal import Journal
 from batch.loading import load
-from batch.model import AccountSnapshot, AccountUser, LoadedFile, RunInfo, SeatKey, Seats
+from batch.model import AccountSnapshot, LoadedFile, RunInfo, SeatKey, Seats
 from batch.output import Output
-from batch.planning import Plan, addons_needed, plan
+from batch.planning import Plan, addons_needed_for, plan
 from batch.planning import seat_moves as plan_seat_moves
 from batch.report import check_report_target, default_report_path, write_report
 from batch.rules import check_file
@@ -158,8 +158,7 @@ async def _read_plan_apply(
     async with open_client(settings) as client:
         full = settings.full_account if settings.full_account is not None else command == "inbox"
 
-        def needed(users: Mapping[str, AccountUser]) -> set[str]:
-            return addons_needed(loaded.requests, users, settings.mode)
+        needed = addons_needed_for(loaded.requests, settings.mode)
 
         before = await read_account(client, settings, output, needed, full_account=full)
         run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)

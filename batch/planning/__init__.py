@@ -10,7 +10,7 @@ A pure function of the file-rules results and an account snapshot; no I/O.
 """
 
 from batch.planning.operations import Operation, Operations, op_id_of
-from batch.planning.planner import Plan, addons_needed, plan
+from batch.planning.planner import Plan, addons_needed, addons_needed_for, plan
 from batch.planning.seats import SeatMoves, seat_label, seat_moves, seat_of_label, seat_order
 from batch.planning.snapshot import apply_to_snapshot
 
@@ -20,6 +20,7 @@ __all__ = [
     "Plan",
     "SeatMoves",
     "addons_needed",
+    "addons_needed_for",
     "apply_to_snapshot",
     "op_id_of",
     "plan",

@@ -105,8 +105,8 @@ class AccountRead:
                 dropped = self._tasks.pop(email)
                 dropped.cancel()
                 self._dropped.append(dropped)
-        for email in sorted(wanted - self._tasks.keys()):
-            self._start(users[email])
+        for user in self._listed.user_table.pick(sorted(wanted - self._tasks.keys())):
+            self._start(user)  # (the users not asked about while listed: made alone)
         self._wanted = sorted(wanted)
         self._settled = True
         done = sum(1 for e in self._wanted if self._tasks[e].done())
@@ -183,6 +183,10 @@ class AccountRead:
 def _readable(users: Mapping[str, AccountUser], emails: Iterable[str]) -> list[str]:
     """The emails (lower-cased) of `users` among `emails` whose add-ons Zoom shows."""
     chosen = {email.strip().lower() for email in emails}
+    if isinstance(users, UserTable):  # the whole account: its columns, no user objects
+        frame = users.frame
+        found = frame.index.isin(list(chosen)) & (frame["status"] != "pending").to_numpy(bool)
+        return sorted(frame.index[found])
     return sorted(e for e in chosen if (u := users.get(e)) is not None and u.status != "pending")
 
 
