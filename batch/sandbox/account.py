@@ -126,20 +126,21 @@ class Account:
     by_id: dict[str, User] = field(default_factory=dict)
     usage: Counter[SeatKey] = field(default_factory=Counter)
     pending: Counter[SeatKey] = field(default_factory=Counter)
-    # each user's JSON line, kept current by the set_* methods, so saving is one join
-    _lines: list[bytes] = field(default_factory=list)
+    # each user's JSON line, made on the first save and kept current by the set_* methods
+    # from then on, so saving is one join (an account only read never makes them)
+    _lines: list[bytes] | None = None
     _positions: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_key = {user.key: user for user in self.users}
         self.by_id = {user.id: user for user in self.users}
         self._positions = {user.key: i for i, user in enumerate(self.users)}
-        self._lines = [orjson.dumps(user.to_dict()) for user in self.users]
         for user in self.users:
             self._count(user, +1)
 
     def _changed(self, user: User) -> None:
-        self._lines[self._positions[user.key]] = orjson.dumps(user.to_dict())
+        if self._lines is not None:
+            self._lines[self._positions[user.key]] = orjson.dumps(user.to_dict())
 
     def _count(self, user: User, sign: int) -> None:
         for seat in user.held():
@@ -215,6 +216,8 @@ class Account:
     def to_json(self) -> bytes:
         """The whole account as JSON bytes: readable head, one line per user."""
         head = orjson.dumps(self._head(), option=orjson.OPT_INDENT_2)[:-2]
+        if self._lines is None:
+            self._lines = [orjson.dumps(user.to_dict()) for user in self.users]
         if not self._lines:
             return head + b',\n  "users": []\n}\n'
         users = b",\n    ".join(self._lines)
@@ -265,6 +268,9 @@ def _parse_plans(data: dict[str, Any]) -> dict[SeatKey, int]:
     return purchased
 
 
+_TYPE_TEXTS: Final = frozenset(str(t) for t in UserType)
+
+
 def _parse_user(index: int, data: object, on_prem: bool) -> User:
     where = f"users[{index}]"
     item = _object(data, where)
@@ -273,7 +279,7 @@ def _parse_user(index: int, data: object, on_prem: bool) -> User:
         raise _Invalid(f"{where}.email: {email!r} is not an email address")
     where = f"user {email}"
     type_text = item.get("type", "Basic")
-    if type_text not in {str(t) for t in UserType}:
+    if type_text not in _TYPE_TEXTS:
         raise _Invalid(f"{where}: type {type_text!r} is not Basic, Licensed or On-prem")
     user_type = UserType(type_text)
     status = item.get("status", "active")
