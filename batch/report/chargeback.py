@@ -88,13 +88,26 @@ def chargeback_table(
     A user's group is the input file's cell when the user is in the file, else the account's.
     With `status` ("pending", "inactive"), only the licenses of users of that status.
     """
+    return _crosstab(*_paid_groups(run, state, holdings, field), state, status)
+
+
+def _paid_groups(
+    run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame, field: str
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The paid licenses of `holdings` and each one's group (file first, then account)."""
     paid = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
-    if status:
-        statuses = state.user_table.frame["status"]
-        paid = paid.loc[(paid["email"].map(statuses) == status).to_numpy()]
     from_file = paid["email"].map(_file_groups(run, field)).astype("string")
     from_account = paid["email"].map(_account_groups(state, field)).astype("string")
-    group = from_file.fillna(from_account).fillna(NO_GROUP)
+    return paid, from_file.fillna(from_account).fillna(NO_GROUP)
+
+
+def _crosstab(
+    paid: pd.DataFrame, group: pd.Series, state: AccountSnapshot, status: str
+) -> pd.DataFrame:
+    """chargeback_table of licenses already grouped; `status` keeps only its users'."""
+    if status:
+        keep = (paid["email"].map(state.user_table.frame["status"]) == status).to_numpy()
+        paid, group = paid.loc[keep], group.loc[keep]
     if paid.empty:
         return pd.DataFrame()
     table = pd.crosstab(group.to_numpy(), paid["label"].to_numpy())
@@ -108,7 +121,8 @@ def not_read_counts(seats: SeatFigures, holdings: pd.DataFrame) -> dict[str, int
     On-prem holders together take the Licensed seats; the difference goes in `Licensed`.
     Negative when more holders were read than the account counts seats (a note says so).
     """
-    held = holdings["label"].map(_seat_label_of).value_counts()
+    labels = holdings["label"]
+    held = labels.map({label: _seat_label_of(label) for label in labels.unique()}).value_counts()
     return {
         line.label: line.used_after - int(held.get(line.label, 0))
         for line in seats.lines
@@ -147,14 +161,12 @@ def write_chargeback(
         holdings = projected_holdings(before, changing_lines(results))
     prices = dict(prices or {})
     not_read = not_read_counts(seats, holdings)
-    tables = {
-        field: _Groups(
-            chargeback_table(run, state, holdings, field),
-            chargeback_table(run, state, holdings, field, "pending"),
-            chargeback_table(run, state, holdings, field, "inactive"),
+    tables = {}
+    for field in ("department", "cost_center"):
+        paid, group = _paid_groups(run, state, holdings, field)  # once for the three tables
+        tables[field] = _Groups(
+            *(_crosstab(paid, group, state, status) for status in ("", "pending", "inactive"))
         )
-        for field in ("department", "cost_center")
-    }
     marked = any(not t.pending.empty or not t.inactive.empty for t in tables.values())
     labels = sort_labels(
         [*(c for t in tables.values() for c in t.all.columns), *(k for k, n in not_read.items())]
