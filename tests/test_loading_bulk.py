@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import random
+import zipfile
 from typing import Any
 
 import openpyxl
@@ -96,3 +97,52 @@ def test_cells_bulk_would_misread_are_read_as_shown(
     cells = {(1, 1): "Email", (1, 2): "Note", (2, 1): "a@b.c", (2, 2): value}
     data = _workbook(cells, number_format)
     assert xlsxfile.read_table(data).table.loc[2, 1] == text
+
+
+def _with_own_format(data: bytes, code: str) -> bytes:
+    """The workbook with its one cell style on a format of its own (id 164) of `code`, as
+    LibreOffice saves its default style ("General"), and B2 styled with it."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            part = source.read(info)
+            if info.filename == "xl/styles.xml":
+                text = part.decode()
+                text = text.replace(
+                    '<numFmts count="0"/>',
+                    f'<numFmts count="1"><numFmt numFmtId="164" formatCode="{code}"/></numFmts>',
+                )
+                head, xfs = text.split("<cellXfs", 1)
+                part = (
+                    head + "<cellXfs" + xfs.replace('numFmtId="0"', 'numFmtId="164"', 1)
+                ).encode()
+            elif info.filename == "xl/worksheets/sheet1.xml":  # the number cell names its style
+                part = part.replace(b'<c r="B2" t="n">', b'<c r="B2" s="0" t="n">')
+            target.writestr(info, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("code", "bulk_used", "text"),
+    [("General", True, "45413"), ("0.00", True, "45413"), ("yyyy-mm-dd", False, "2024-05-01")],
+    ids=["general", "decimals", "date"],
+)
+def test_own_number_formats_by_their_code(
+    code: str, bulk_used: bool, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A format of the workbook's own whose code is a plain one (LibreOffice's "General")
+    reads in bulk; one that shows a date is read cell by cell, as the admin sees it."""
+    data = _with_own_format(_workbook({(1, 1): "Email", (1, 2): "Note", (2, 1): "a@b.c",
+                                       (2, 2): 45413}), code)  # fmt: skip
+    used: list[bool] = []
+    real = bulk.read
+
+    def counted(*args: Any) -> pd.DataFrame | None:
+        used.append(True)
+        return real(*args)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bulk, "read", counted)
+        table = xlsxfile.read_table(data).table
+    assert bool(used) is bulk_used
+    assert table.loc[2, 1] == text

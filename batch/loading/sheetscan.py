@@ -10,6 +10,7 @@ is read cell by cell instead: slower, never different.
 
 from __future__ import annotations
 
+import html
 import re
 import zipfile
 from dataclasses import dataclass
@@ -71,6 +72,14 @@ PLAIN_FORMATS: Final = frozenset({0, 1, 2, 3, 4, 9, 10, 49})
 _CELL_XFS: Final = re.compile(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.DOTALL)
 _XF: Final = re.compile(r"<(?:\w+:)?xf\b([^>]*)>")
 _NUM_FMT: Final = re.compile(r'\bnumFmtId="(\d+)"')
+# A workbook's own format: <numFmt numFmtId="164" formatCode="General"/> (attributes in order).
+_CUSTOM_FORMAT: Final = re.compile(
+    r'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"'
+)
+# The codes of the plain built-in formats (PLAIN_FORMATS), as a workbook may also write them.
+PLAIN_FORMAT_CODES: Final = frozenset(
+    {"General", "0", "0.00", "#,##0", "#,##0.00", "0%", "0.00%", "@"}
+)
 
 
 @dataclass(frozen=True)
@@ -85,14 +94,20 @@ class Extent:
 
 
 def styled_formats(styles_xml: str) -> frozenset[int]:
-    """The style indexes (a cell's s="N") whose number format is not a plain one."""
+    """The style indexes (a cell's s="N") whose number format is not a plain one: a built-in
+    format outside PLAIN_FORMATS, or a workbook's own format whose code is not a plain one
+    (LibreOffice saves its default style as its own format 164, "General")."""
     found = _CELL_XFS.search(styles_xml)
     if found is None:
         return frozenset()
+    plain = set(PLAIN_FORMATS)
+    for number, code in _CUSTOM_FORMAT.findall(styles_xml):
+        if html.unescape(code) in PLAIN_FORMAT_CODES:
+            plain.add(int(number))
     odd = set()
     for index, xf in enumerate(_XF.finditer(found.group(1))):
         fmt = _NUM_FMT.search(xf.group(1))
-        if fmt is not None and int(fmt.group(1)) not in PLAIN_FORMATS:
+        if fmt is not None and int(fmt.group(1)) not in plain:
             odd.add(index)
     return frozenset(odd)
 
