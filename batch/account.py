@@ -75,7 +75,7 @@ async def open_client(settings: Settings) -> AsyncIterator[ZoomClient]:
     if not path.exists():
         init_account(path)
     sandbox = Sandbox.from_file(path)
-    account = sandbox.to_dict()
+    account = sandbox.head()  # (not to_dict: that would write out every user)
     config = ClientConfig(
         IN_PROCESS_API_URL,
         IN_PROCESS_OAUTH_URL,

@@ -196,7 +196,8 @@ class Account:
         """The account in the section-5 JSON format."""
         return orjson.loads(self.to_json())  # type: ignore[no-any-return]  # a JSON object
 
-    def _head(self) -> dict[str, Any]:
+    def head(self) -> dict[str, Any]:
+        """The account in the section-5 JSON format without its users."""
         plans: dict[str, Any] = {"base": {"hosts": self.purchased.get(BASE, 0)}}
         for kind in ADDONS:
             sizes = sorted(s for (k, s) in self.purchased if k is kind and s is not None)
@@ -215,7 +216,7 @@ class Account:
 
     def to_json(self) -> bytes:
         """The whole account as JSON bytes: readable head, one line per user."""
-        head = orjson.dumps(self._head(), option=orjson.OPT_INDENT_2)[:-2]
+        head = orjson.dumps(self.head(), option=orjson.OPT_INDENT_2)[:-2]
         if self._lines is None:
             self._lines = [orjson.dumps(user.to_dict()) for user in self.users]
         if not self._lines:

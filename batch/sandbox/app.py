@@ -129,6 +129,11 @@ class Sandbox:
         with self._lock:
             return self._state.account.to_dict()
 
+    def head(self) -> dict[str, Any]:
+        """The account now without its users: `account`, `plans`, `credentials`, `limits`."""
+        with self._lock:
+            return self._state.account.head()
+
     def flush(self) -> None:
         """Make sure the file holds every change made so far (a no-op in memory)."""
         if self._file is not None:
