@@ -16,7 +16,15 @@ import pandas as pd
 from batch.model import AccountSnapshot
 from batch.vocabulary import ADDON_NAMES, ADDONS, PAID_TYPES, Action, Code, Kind, Outcome, UserType
 
-from .columns import isin_texts, positions_in, set_where
+from .columns import (
+    int_texts,
+    isin_texts,
+    mapped_texts,
+    positions_in,
+    scatter,
+    set_where,
+    texts_at,
+)
 from .seats import BASE_KEY, seat_texts
 from .table import Working
 
@@ -41,6 +49,7 @@ def users_frame(snapshot: AccountSnapshot) -> pd.DataFrame:
             **{k.value: users[k.value].array for k in ADDONS},
         },
         index=pd.Index(users.index, name="key"),
+        copy=False,  # the planner never writes them: no copy of the add-on columns
     )
 
 
@@ -105,12 +114,12 @@ def pending(w: Working) -> pd.Series:
 
 def addon_names(kinds: pd.Series) -> pd.Series:
     """`Webinar` for `webinar`, vectorised."""
-    return kinds.map({k.value: n for k, n in ADDON_NAMES.items()}).astype(str)
+    return mapped_texts(kinds, {k.value: n for k, n in ADDON_NAMES.items()})
 
 
 def addon_labels(kinds: pd.Series, sizes: pd.Series) -> pd.Series:
     """`Webinar 500`, vectorised (the size must be known)."""
-    return addon_names(kinds) + " " + sizes.astype("Int64").astype(str)
+    return addon_names(kinds) + " " + int_texts(sizes)
 
 
 def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> Working:
@@ -124,6 +133,10 @@ def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> Working:
         found & users["u_status"].notna().to_numpy(dtype=bool)[at] if len(users) else found
     )
     for column in ("u_id", "u_type", "u_status"):
+        quick = texts_at(users[column], position, w.index) if len(users) else None
+        if quick is not None:
+            w[column] = quick
+            continue
         values = users[column].fillna("").astype(str)
         taken = values.iloc[at].reset_index(drop=True) if len(values) else _texts("", len(w))
         taken.index = w.index
@@ -202,38 +215,6 @@ def _already_so(w: Working) -> pd.Series:
     return (base_same | base_noop | addon_same | addon_noop).astype(bool)
 
 
-def check_duplicates(w: Working) -> None:
-    """Two pending lines for one user and license (the file rules normally catch these).
-
-    The first is kept; a later identical one is `skipped` (`duplicate`), a different one
-    `invalid` (`conflict`).
-    """
-    todo = pending(w)
-    sub = w.loc[todo, ["key", "kind", "action", "user_type", "size", "row"]]
-    later = sub.duplicated(["key", "kind"], keep="first")
-    if not later.any():
-        return
-    first = sub.groupby(["key", "kind"], sort=False).transform("first")
-    same = (
-        (sub["action"] == first["action"])
-        & (sub["user_type"] == first["user_type"])
-        & (sub["size"].fillna(-1) == first["size"].fillna(-1))
-    )
-    text = "same license as row " + first["row"].astype(str)
-    dup = pd.Series(False, index=w.index)
-    dup[sub.index[later & same]] = True
-    mark(w, dup, Outcome.SKIPPED, str(Code.DUPLICATE), text.reindex(w.index, fill_value=""))
-    clash = pd.Series(False, index=w.index)
-    clash[sub.index[later & ~same]] = True
-    mark(
-        w,
-        clash,
-        Outcome.INVALID,
-        str(Code.CONFLICT),
-        ("contradicts row " + first["row"].astype(str)).reindex(w.index, fill_value=""),
-    )
-
-
 def base_rules(w: Working, on_prem_available: bool) -> None:
     """Base lines: unchanged when already so, `onprem-unavailable`, else a planned type change.
 
@@ -306,10 +287,34 @@ def addon_rules(
 
     `type_after` maps each user key to their type once the planned base lines run;
     `refused_upgrade_row` maps a key to the row of its base upgrade refused for `no-seats`.
+    The rules run on the add-on lines alone; each column they change is written back once.
     """
-    is_addon = pending(w) & w["kind"].isin([k.value for k in ADDONS])
-    if not is_addon.any():
+    rows = (pending(w) & w["kind"].isin([k.value for k in ADDONS])).to_numpy(dtype=bool)
+    if not rows.any():
         return
+    sub = w.loc[rows, [*_ADDON_READS, *_ADDON_WRITES]]
+    _addon_rules(sub, snapshot, type_after, refused_upgrade_row)
+    positions = np.flatnonzero(rows)
+    for column in _ADDON_WRITES:
+        scatter(w, positions, column, sub[column])
+
+
+# what `_addon_rules` reads of the working table, and what it may change
+_ADDON_READS = ("kind", "held", "key", "u_type")
+_ADDON_WRITES = (
+    "outcome", "code", "message", "previous", "action", "license", "size", "take", "free",
+    "change",
+)  # fmt: skip
+
+
+def _addon_rules(
+    w: Working,
+    snapshot: AccountSnapshot,
+    type_after: pd.Series,
+    refused_upgrade_row: pd.Series,
+) -> None:
+    """`addon_rules` on the pending add-on lines alone (`w` holds only them)."""
+    is_addon = pending(w)
     assign = is_addon & (w["action"] == str(Action.ASSIGN))
     remove = is_addon & (w["action"] == str(Action.REMOVE))
     put(w, is_addon & w["held"].notna(), "previous", _held_label)
@@ -318,10 +323,10 @@ def addon_rules(
     at = positions_in(w["key"], type_after.index)  # -1: no planned base line for the user
     after = w["u_type"].astype(str)  # the type now, unless a planned base line changes it
     if (at >= 0).any():
-        taken = type_after.to_numpy(dtype=object)[at[at >= 0]]
-        changed = pd.notna(taken)
+        taken = type_after.array.take(at[at >= 0])  # Arrow text stays Arrow
+        changed = ~np.asarray(pd.isna(taken), dtype=bool)
         rows = np.flatnonzero(at >= 0)[changed]
-        after.iloc[rows] = taken[changed]  # type: ignore[call-overload]  # texts, by position
+        after.iloc[rows] = taken[changed]  # texts, by position
     lacking = assign & ~after.isin(PAID)
 
     def why(d: Rows) -> pd.Series:
@@ -430,7 +435,7 @@ def removal_lines(
     `rows`, `emails` and `message` are indexed by key; `skip` holds `pair(key, kind)` texts
     that another line already removes.
     """
-    held = users.reindex(keys)
+    held = _users_at(users, keys)
     parts = []
     for kind in kinds:
         size = held[kind.value]
@@ -454,8 +459,8 @@ def removal_lines(
                 "outcome": str(Outcome.PLANNED),
                 "code": "",
                 "message": message.reindex(sub_keys).astype(str).to_numpy(),
-                "u_id": held.loc[sub_keys, "u_id"].to_numpy(),
-                "u_type": held.loc[sub_keys, "u_type"].to_numpy(),
+                "u_id": held["u_id"].to_numpy()[has.to_numpy()],
+                "u_type": held["u_type"].to_numpy()[has.to_numpy()],
                 "held": sizes.to_numpy(),
             }
         )
@@ -466,3 +471,15 @@ def removal_lines(
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
+
+
+def _users_at(users: pd.DataFrame, keys: pd.Index) -> pd.DataFrame:
+    """`users.reindex(keys)`, by Arrow positions when every key is a user: reindexing builds a
+    hash table of the users' index with a Python string per user (~100 MB for a million
+    users), and keeps it as long as the users."""
+    at = positions_in(keys.to_series(), users.index)
+    if not (at >= 0).all():
+        return users.reindex(keys)
+    held = users.take(at)
+    held.index = keys
+    return held

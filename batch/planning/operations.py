@@ -23,10 +23,11 @@ from typing import Any, Final, Literal, overload
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Kind, Outcome, UserType
 
-from .columns import isin_texts
+from .columns import give_back, text_codes
 from .table import Working
 
 PHASE_FREE = 0
@@ -224,7 +225,7 @@ class _UserAddons:
         self.split = False
 
 
-_USED: Final = ["key", "u_id", "u_type", "user_type", "kind", "action", "free", "size", "request"]
+_ADDON_USED: Final = ["key", "u_id", "kind", "size", "action", "free", "request"]
 
 
 def build_operations(lines: Working, needed: set[str]) -> Operations:
@@ -233,88 +234,161 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
     `lines` is the planner's final table in result order (one line per result) with the
     working columns `key`, `u_id`, `u_type`, `free`; `needed` holds the seat keys whose grants
     rely on seats freed by this run. Type changes and users with one add-on line (most of a
-    big file) become table rows column by column; the others are collected line by line.
+    big file) are operations made straight from their line; the others are collected line by
+    line. The run order is known before any column is made, so each column is made once, in
+    that order, by one take from the lines' own column.
     """
-    # only the columns the operations are made of: at 1M lines every copy below is of these
-    planned = lines.loc[lines["outcome"] == str(Outcome.PLANNED), _USED]
-    is_base = (planned["kind"] == Kind.BASE.value).to_numpy()
-    base, addon = planned[is_base], planned[~is_base]
-    to_basic = (base["user_type"] == str(UserType.BASIC)).to_numpy()
-    upgraded_keys = base.loc[~base["u_type"].isin([str(t) for t in PAID_TYPES]), "key"]
-    upgraded = set(upgraded_keys.tolist())
+    # users as integers (the planned lines' keys ranked once): which user is made Basic,
+    # upgraded or named by several add-on lines is then an array lookup, not a set of texts
+    planned = (lines["outcome"] == str(Outcome.PLANNED)).to_numpy(dtype=bool)
+    at = np.flatnonzero(planned)
+    codes, users = text_codes(pd.Series(lines["key"].array[planned]))
+    is_base = (lines["kind"] == Kind.BASE.value).to_numpy(dtype=bool)[at]
+    base_at, base_codes = at[is_base], codes[is_base]
+    addon_at, addon_codes = at[~is_base], codes[~is_base]
+    del planned, at, codes, is_base
+    give_back()  # the ranking's memory, before the operations' columns are made
+    to_basic = (lines["user_type"] == str(UserType.BASIC)).to_numpy(dtype=bool)[base_at]
+    paid = [str(t) for t in PAID_TYPES]
+    was_paid = lines["u_type"].isin(paid).to_numpy(dtype=bool)[base_at]
+    made_basic = np.zeros(users, dtype=bool)
+    made_basic[base_codes[to_basic]] = True
+    upgraded = np.zeros(users, dtype=bool)
+    upgraded[base_codes[~was_paid]] = True
+    request = lines["request"].to_numpy(dtype=np.int64)
 
     # add-on removals of a user made Basic ride on the type change (Zoom drops them with it)
-    carried_mask = isin_texts(addon["key"], base.loc[to_basic, "key"])
-    carried: dict[str, list[int]] = {}
-    for key, req in zip(*_columns(addon[carried_mask], "key", "request"), strict=True):
-        carried.setdefault(key, []).append(int(req))
-    addon = addon[~carried_mask]
-    del planned  # base and addon hold what is still needed
-    more: list[tuple[int, ...]] = [()] * len(base)
+    carried_mask = made_basic[addon_codes]
+    carried: dict[int, list[int]] = {}
+    carried_requests = request[addon_at[carried_mask]].tolist()
+    for code, req in zip(addon_codes[carried_mask].tolist(), carried_requests, strict=True):
+        carried.setdefault(code, []).append(int(req))
+    addon_at, addon_codes = addon_at[~carried_mask], addon_codes[~carried_mask]
+    carried_more: list[tuple[int, tuple[int, ...]]] = []  # (type change, its more requests)
     if carried:  # only the few users made Basic with add-ons carry more requests
-        at = np.flatnonzero(isin_texts(base["key"], list(carried)))
-        for i, key in zip(at.tolist(), base["key"].iloc[at].tolist(), strict=True):
-            more[i] = tuple(carried[key])
-
-    n = len(base)
-    type_ops = pd.DataFrame(
-        {
-            "email": base["key"].array,  # Arrow text stays Arrow: no object per line
-            "user_id": base["u_id"].array,
-            "category": TYPE_CATEGORY,
-            "free_half": np.zeros(n, dtype=bool),
-            "user_type": base["user_type"].array,
-            **{k.value: _untouched(n) for k in ADDONS},
-            "phase": np.where(to_basic, PHASE_FREE, PHASE_BASE).astype(np.int8),
-            "depends": np.zeros(n, dtype=bool),
-            "request": base["request"].to_numpy(dtype=np.int64),
-            "more": more,
-            "position": base.index.to_numpy(),
-        }
-    )
+        carries = np.zeros(users, dtype=bool)
+        carries[list(carried)] = True
+        for i in np.flatnonzero(carries[base_codes]).tolist():
+            carried_more.append((i, tuple(carried[int(base_codes[i])])))
 
     # one line, not a change whose old seat is needed: one operation straight from the line
-    many = addon["key"].duplicated(keep=False) | (
-        (addon["action"] == str(Action.CHANGE)) & addon["free"].isin(needed)
-    )
-    single = addon[~many]
-    n = len(single)
-    grants = (single["action"] != str(Action.REMOVE)).to_numpy()
-    sizes = single["size"].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    addon_ops = pd.DataFrame(
-        {
-            "email": single["key"].array,
-            "user_id": single["u_id"].array,
-            "category": ADDONS_CATEGORY,
-            "free_half": np.zeros(n, dtype=bool),
-            "user_type": "",
-            **{k.value: _sizes_of(single, k, np.where(grants, sizes, 0)) for k in ADDONS},
-            "phase": np.where(grants, PHASE_ADDONS, PHASE_FREE).astype(np.int8),
-            "depends": grants & isin_texts(single["key"], upgraded_keys),
-            "request": single["request"].to_numpy(dtype=np.int64),
-            "more": [()] * n,
-            "position": single.index.to_numpy(),
-        }
-    )
-    collected = pd.DataFrame(
-        _collected(addon[many], needed, upgraded), columns=[*OPERATION_COLUMNS, "position"]
-    )
-    for kind in ADDONS:  # typed before the concat: a million-line object column is slow
-        collected[kind.value] = collected[kind.value].astype("Int64")
-    parts = [t for t in (type_ops, addon_ops, collected) if len(t)]
-    if not parts:
+    lines_of_user = np.bincount(addon_codes, minlength=users)
+    change = (lines["action"] == str(Action.CHANGE)).to_numpy(dtype=bool)[addon_at]
+    frees_needed = lines["free"].isin(list(needed)).to_numpy(dtype=bool)[addon_at]
+    many = (lines_of_user[addon_codes] > 1) | (change & frees_needed)
+    single_at = addon_at[~many]
+    grants = (lines["action"] != str(Action.REMOVE)).to_numpy(dtype=bool)[single_at]
+    sizes = lines["size"].iloc[single_at].astype("Int64").fillna(0).to_numpy(dtype=np.int64)
+    several = lines[_ADDON_USED].take(addon_at[many])
+    after_upgrade = set(several["key"][upgraded[addon_codes[many]]].tolist())
+    rows = _collected(several, needed, after_upgrade)
+    depends = grants & upgraded[addon_codes[~many]]
+    del several, addon_at, addon_codes, many, change, frees_needed
+    if not len(base_at) + len(single_at) + len(rows):
         return Operations()
-    table = pd.concat(parts, ignore_index=True)
-    del parts, type_ops, addon_ops, collected
+
+    # run order: phase, then file order (a stable sort by both, as sort_values would do) of
+    # the type changes, the single add-on lines and the collected rows, in that order
+    labels = lines.index.to_numpy()
+    phase = np.concatenate(
+        [
+            np.where(to_basic, PHASE_FREE, PHASE_BASE),
+            np.where(grants, PHASE_ADDONS, PHASE_FREE),
+            np.array([row["phase"] for row in rows], dtype=np.int64),
+        ]
+    ).astype(np.int8)
+    position = np.concatenate(
+        [
+            labels[base_at],
+            labels[single_at],
+            np.array([row["position"] for row in rows], dtype=labels.dtype),
+        ]
+    )
+    order = np.lexsort((position, phase))
+    del labels, position
+    n_type, n_single = len(base_at), len(single_at)
+    # a collected row is made of its user's first add-on line: its key and user id are that
+    # line's, so every text column is one take from the lines' own column
+    firsts = np.array([row["position"] for row in rows], dtype=np.int64)
+    source = np.concatenate([base_at, single_at, lines.index.get_indexer(pd.Index(firsts))])[order]
+    kind_of = np.concatenate(  # 0: type change, 1: single add-on line, 2: collected row
+        [np.zeros(n_type, np.int8), np.ones(n_single, np.int8), np.full(len(rows), 2, np.int8)]
+    )[order]
+    table: dict[str, Any] = {
+        "email": _texts(lines["key"], source),
+        "user_id": _texts(lines["u_id"], source),
+        "category": _categories(kind_of),
+        "free_half": np.concatenate(
+            [
+                np.zeros(n_type + n_single, dtype=bool),
+                np.array([r["free_half"] for r in rows], bool),
+            ]
+        )[order],
+        "user_type": _texts(lines["user_type"], np.where(kind_of == 0, source, -1)),
+    }
     for kind in ADDONS:
-        table[kind.value] = table[kind.value].astype("Int64")
-    table = table.astype({"phase": np.int8, "free_half": bool, "depends": bool})
-    # run order: phase, then file order (a stable sort by both, as sort_values would do)
-    order = np.lexsort((table["position"].to_numpy(), table["phase"].to_numpy()))
-    table = table.drop(columns="position")
-    if (order == np.arange(len(order))).all():
-        return Operations(table)
-    return Operations(table.take(order))
+        data = np.concatenate(
+            [
+                np.zeros(n_type, dtype=np.int64),
+                np.where(grants, sizes, 0),
+                np.array([_size_or_zero(r[kind.value]) for r in rows], dtype=np.int64),
+            ]
+        )
+        missing = np.concatenate(
+            [
+                np.ones(n_type, dtype=bool),
+                (lines["kind"] != kind.value).to_numpy(dtype=bool)[single_at],
+                np.array([pd.isna(r[kind.value]) for r in rows], dtype=bool),
+            ]
+        )
+        table[kind.value] = pd.arrays.IntegerArray(data[order], missing[order])
+    table["phase"] = phase[order]
+    table["depends"] = np.concatenate(
+        [np.zeros(n_type, dtype=bool), depends, np.array([r["depends"] for r in rows], bool)]
+    )[order]
+    table["request"] = np.concatenate(
+        [
+            request[base_at],
+            request[single_at],
+            np.array([r["request"] for r in rows], dtype=np.int64),
+        ]
+    )[order]
+    # mostly the empty tuple: only the few rows that decide more requests are set one by one
+    # (a list of a million, taken in order, costs a Python int per operation)
+    where = np.empty_like(order)
+    where[order] = np.arange(len(order))
+    more_of = np.empty(len(order), dtype=object)
+    more_of.fill(())
+    for i, requests in carried_more:
+        more_of[where[i]] = requests
+    for i, row in enumerate(rows, start=n_type + n_single):
+        more_of[where[i]] = row["more"]
+    table["more"] = more_of
+    return Operations(pd.DataFrame(table, copy=False))
+
+
+def _texts(column: pd.Series, source: np.ndarray[Any, Any]) -> pd.Series:
+    """A text column of the operations: `column` at the line positions `source`, "" where
+    the position is -1."""
+    data: Any = column.array
+    arrow = getattr(data, "_pa_array", None)
+    if arrow is None:  # not Arrow text: Python strings
+        values = np.asarray(column.to_numpy(dtype=object)[np.maximum(source, 0)], dtype=object)
+        values[source < 0] = ""
+        return pd.Series(values, dtype="str")
+    taken = arrow.take(pa.array(source, mask=source < 0))
+    return pd.Series(pd.array(taken.fill_null("") if taken.null_count else taken, dtype="str"))
+
+
+def _categories(kind_of: np.ndarray[Any, Any]) -> pd.Series:
+    """The category column: "type" for type changes, "addons" for the rest."""
+    names = pa.array([TYPE_CATEGORY, ADDONS_CATEGORY, ADDONS_CATEGORY], type=pa.large_string())
+    return pd.Series(pd.array(names.take(pa.array(kind_of)), dtype="str"))
+
+
+def _size_or_zero(size: Any) -> int:
+    """A collected row's add-on size, 0 where it leaves the add-on alone (masked)."""
+    return 0 if pd.isna(size) else int(size)
 
 
 def _collected(addon: pd.DataFrame, needed: set[str], upgraded: set[str]) -> list[dict[str, Any]]:
@@ -385,19 +459,6 @@ def _collected(addon: pd.DataFrame, needed: set[str], upgraded: set[str]) -> lis
         )
         rows.append(_row(op) | {"position": user.first})
     return rows
-
-
-def _untouched(n: int) -> pd.arrays.IntegerArray:
-    """An add-on column of `n` operations that leave the add-on alone (all <NA>)."""
-    return pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool))
-
-
-def _sizes_of(
-    lines: pd.DataFrame, kind: Kind, sizes: np.ndarray[Any, Any]
-) -> pd.arrays.IntegerArray:
-    """The operations column of one add-on kind: `sizes` on that kind's lines, <NA> elsewhere."""
-    data = np.asarray(sizes, dtype=np.int64)
-    return pd.arrays.IntegerArray(data, (lines["kind"] != kind.value).to_numpy(dtype=bool))
 
 
 def _columns(table: pd.DataFrame, *names: str) -> list[list[Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, cast
 
 import numpy as np
 import pandas as pd
@@ -26,13 +26,14 @@ from .account_rules import (
     addon_rules,
     attach_users,
     base_rules,
-    check_duplicates,
     check_users,
     mark,
     pairs,
     removal_lines,
     users_frame,
 )
+from .columns import give_back, reordered, runs_of, scatter
+from .duplicates import check_duplicates
 from .operations import Operations, build_operations
 from .seats import (
     BASE_KEY,
@@ -50,7 +51,7 @@ from .sync import (
     sync_addon_lines,
     sync_base_lines,
 )
-from .table import Working, conform_column
+from .table import Working, conform_column, is_conformed
 
 KIND_RANK = {Kind.BASE.value: 0, **{k.value: i + 1 for i, k in enumerate(ADDONS)}}
 
@@ -139,6 +140,7 @@ def plan(
     w = attach_users(_working_table(requests, file_results), users)
     check_users(w)
     check_duplicates(w)
+    give_back()
     base_rules(w, snapshot.on_prem_available)
     sync_base = sync_base_lines(w, users) if mode is Mode.SYNC else pd.DataFrame()
 
@@ -154,14 +156,20 @@ def plan(
     given = last_given(base_takes, base_ok, w["row"], w["key"])
     _refuse(w, refused, snapshot, {BASE_KEY: base_freed}, given, base=True)
 
-    planned_base = w[(w["outcome"] == str(Outcome.PLANNED)) & (w["kind"] == Kind.BASE.value)]
-    type_after = pd.Series(
-        planned_base["user_type"].to_numpy(), index=planned_base["key"], dtype=object
-    )
+    # the planned type changes: only the columns read of them (a filter of every working
+    # column of 800k lines is ~250 MB held to the end of the plan)
+    planned_base = w.loc[
+        (w["outcome"] == str(Outcome.PLANNED)) & (w["kind"] == Kind.BASE.value),
+        ["key", "user_type", "u_type", "row", "email"],
+    ]
+    # Arrow text, not an object per line: 800k Python strings held through the add-on rules
+    type_after = pd.Series(planned_base["user_type"].array, index=pd.Index(planned_base["key"]))
     refused_rows = pd.Series(
         w.loc[refused, "row"].to_numpy(), index=w.loc[refused, "key"], dtype="Int64"
     )
     addon_rules(w, snapshot, type_after, refused_rows)
+    give_back()
+    del type_after, refused_rows
 
     extra = _downgrade_lines(w, planned_base, users)
     if len(sync_base):
@@ -179,7 +187,10 @@ def plan(
         to_basic = planned_base.loc[planned_base["user_type"] == str(UserType.BASIC), "key"]
         downgraded = pd.Index(to_basic).append(pd.Index(sync_base.get("key", [])))
         extra.append(sync_addon_lines(w, users, downgraded))
+    del planned_base
     lines = _with_extra_lines(w, [e for e in extra if len(e)])
+    del w
+    give_back()
 
     # add-on seats: removals free them first; a size change frees its old seat if granted
     is_grant = (lines["take"] != "") & (lines["take"] != BASE_KEY)
@@ -204,8 +215,12 @@ def plan(
         check_removals(removals, users, max_removals, allow_removals_override)
 
     needed = {k for k, n in granted_counts.items() if n > max(before.get(k, 0), 0)}
-    operations = build_operations(lines, needed)
     _prepend_notes(lines)
+    give_back()
+    operations = build_operations(lines, needed)
+    # the working columns no later step reads go before the seat lines and results are made
+    lines = lines.drop(columns=[c for c in _WORKING_ONLY if c in lines and c not in columns])
+    give_back()
     planned = lines["outcome"] == str(Outcome.PLANNED)
     seat_lines = pd.DataFrame(
         {
@@ -222,10 +237,26 @@ def plan(
     return Plan(results, operations, projected, removals, seat_lines)
 
 
+# working columns read by no step after the operations (the seat lines read take and free)
+_WORKING_ONLY: Final = (
+    "key", "file_valid", "note", "sync", "u_found", "u_id", "u_type", "u_status", "u_known",
+    "held", "change",
+)  # fmt: skip
+
+
 def _prepend_notes(lines: Working) -> None:
     """Start each message with the loader's note of its line, unless it is the note already."""
-    note = lines["note"].fillna("").astype(str)
-    message = lines["message"].fillna("").astype(str)
+    note, message = lines["note"], lines["message"]
+    if is_conformed("note", note) and is_conformed("message", message):
+        # no missing text: set the few noted lines' messages, not a copy of every message
+        rows = ((note != "") & (message != note)).to_numpy(dtype=bool)
+        if rows.any():
+            noted, said = note[rows], message[rows]
+            joined = noted + said.where(said == "", "; " + said)
+            scatter(lines, np.flatnonzero(rows), "message", joined)
+        return
+    note = note.fillna("").astype(str)
+    message = message.fillna("").astype(str)
     add = (note != "") & (message != note)
     if add.any():  # few lines carry a note: join only theirs (a 1M-line plan has 1M messages)
         noted, said = note[add], message[add]
@@ -373,17 +404,24 @@ def _with_extra_lines(w: Working, extra: list[pd.DataFrame]) -> Working:
     order = np.lexsort((request, row.to_numpy(dtype=np.int64, na_value=0), row.isna().to_numpy()))
     del row, request
     in_order = bool((order == np.arange(len(order))).all())
+    runs = runs_of(order)
     names = [*w.columns, *(c for c in added.columns if c not in w.columns)]
     columns: dict[str, pd.Series] = {}
     for name in names:
         # each column as pd.concat([w, added]) makes it (missing cells included), then typed
         here = w[[name]] if name in w.columns else w[[]]
         there = added[[name]] if name in added.columns else added[[]]
-        column = conform_column(name, pd.concat([here, there], ignore_index=True)[name])
+        if name in w.columns and is_conformed(name, w[name]):
+            # the file lines' column is as conform leaves it: conform the added lines alone
+            # (conforming the whole column copies a million values for nothing)
+            tail = conform_column(name, pd.concat([here.iloc[:0], there], ignore_index=True)[name])
+            column = pd.concat([w[name], tail], ignore_index=True)
+        else:
+            column = conform_column(name, pd.concat([here, there], ignore_index=True)[name])
         if name in w.columns:
             del w[name]
-        columns[name] = column if in_order else column.take(order).reset_index(drop=True)
-    return cast(Working, pd.DataFrame(columns))
+        columns[name] = column if in_order else reordered(column, order, runs)
+    return cast(Working, pd.DataFrame(columns, copy=False))
 
 
 def _sync_removals(lines: Working) -> dict[str, int]:

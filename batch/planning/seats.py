@@ -28,6 +28,8 @@ import pandas as pd
 from batch.model import SeatKey, Seats
 from batch.vocabulary import PAID_TYPES, Kind, Outcome, UserType, license_label, parse_license_word
 
+from .columns import int_texts
+
 BASE_KEY = "base:"
 BASE_SEAT: Final[SeatKey] = (Kind.BASE, None)
 _KIND_ORDER: Final = {kind: n for n, kind in enumerate(Kind)}
@@ -111,7 +113,7 @@ def seat_of_text(text: str) -> SeatKey:
 
 def seat_texts(kinds: pd.Series, sizes: pd.Series) -> pd.Series:
     """Vectorised `seat_text` for add-on lines: kind values and Int64 sizes, same index."""
-    return kinds.astype(str) + ":" + sizes.astype("Int64").astype(str)
+    return kinds.astype(str) + ":" + int_texts(sizes)
 
 
 def free_before(seats: Mapping[SeatKey, Seats]) -> dict[str, int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TypeAlias, cast
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import DataFrame, Series
@@ -94,4 +95,17 @@ def conform_column(name: str, column: pd.Series) -> pd.Series:
     return column
 
 
-__all__ = ["Working", "WorkingTable", "checked", "conform", "conform_column"]
+def is_conformed(name: str, column: pd.Series) -> bool:
+    """Whether `conform_column(name, column)` would leave the values and dtype as they are: a
+    declared column with its dtype and, for text and flags, no missing cell."""
+    if name in _INTEGERS:
+        return isinstance(column.dtype, pd.Int64Dtype)
+    if name in _FLAGS:
+        return column.dtype == bool
+    if name in _TEXTS:
+        # exactly what astype(str) makes (python-backed "str" compares equal to "str" too)
+        return column.dtype == pd.StringDtype(na_value=np.nan) and not column.hasnans
+    return False
+
+
+__all__ = ["Working", "WorkingTable", "checked", "conform", "conform_column", "is_conformed"]
