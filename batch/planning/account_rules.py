@@ -133,16 +133,7 @@ def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> Working:
         found & users["u_status"].notna().to_numpy(dtype=bool)[at] if len(users) else found
     )
     for column in ("u_id", "u_type", "u_status"):
-        quick = texts_at(users[column], position, w.index) if len(users) else None
-        if quick is not None:
-            w[column] = quick
-            continue
-        values = users[column].fillna("").astype(str)
-        taken = values.iloc[at].reset_index(drop=True) if len(values) else _texts("", len(w))
-        taken.index = w.index
-        if not found.all():
-            taken[~found] = ""
-        w[column] = taken
+        w[column] = texts_at(users[column], position, w.index)  # "" when not found
     known = users["u_known"].to_numpy(dtype=bool)
     w["u_known"] = found & known[at] if len(known) else found
     sizes = np.zeros(len(w), dtype=np.int64)
@@ -160,11 +151,6 @@ def attach_users(w: pd.DataFrame, users: pd.DataFrame) -> Working:
     w["free"] = ""
     w["change"] = False
     return cast(Working, w)
-
-
-def _texts(text: str, n: int) -> pd.Series:
-    """`n` copies of `text` as a text Series."""
-    return pd.Series([text] * n, dtype="str")
 
 
 def check_users(w: Working) -> None:

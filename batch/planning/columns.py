@@ -92,16 +92,22 @@ def scatter(
 
 
 def texts_at(
-    values: pd.Series, positions: np.ndarray[Any, np.dtype[np.int64]], index: pd.Index
-) -> pd.Series | None:
-    """`values` at `positions` as a text Series on `index`: "" for a missing value and for a
-    position -1; None when `values` is not Arrow text. One Arrow `take`: neither a filled
-    copy of every value nor a masked write of the lines without one."""
+    values: pd.Series,
+    positions: np.ndarray[Any, np.dtype[np.int64]],
+    index: pd.Index | None = None,
+) -> pd.Series:
+    """`values` at `positions` as a text Series (on `index`, else a RangeIndex): "" for a
+    missing value and for a position -1. On Arrow text one `take`: neither a filled copy of
+    every value nor a masked write of the lines without one."""
     data = _arrow_text(values)
-    if data is None:
-        return None
-    taken = data.take(pa.array(positions, mask=positions < 0)).fill_null("")
-    return pd.Series(pd.array(taken, dtype="str"), index=index)
+    if data is None:  # Python strings
+        texts = values.fillna("").astype(str).to_numpy(dtype=object)
+        taken = texts[np.maximum(positions, 0)] if len(texts) else np.full(len(positions), "")
+        taken[positions < 0] = ""
+        return pd.Series(taken, index=index, dtype="str")
+    taken = data.take(pa.array(positions, mask=positions < 0))
+    filled = taken.fill_null("") if taken.null_count else taken
+    return pd.Series(pd.array(filled, dtype="str"), index=index)
 
 
 def int_texts(values: pd.Series) -> pd.Series:

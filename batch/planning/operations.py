@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Kind, Outcome, UserType
 
-from .columns import give_back, text_codes
+from .columns import give_back, text_codes, texts_at
 from .table import Working
 
 PHASE_FREE = 0
@@ -315,8 +315,8 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
         [np.zeros(n_type, np.int8), np.ones(n_single, np.int8), np.full(len(rows), 2, np.int8)]
     )[order]
     table: dict[str, Any] = {
-        "email": _texts(lines["key"], source),
-        "user_id": _texts(lines["u_id"], source),
+        "email": texts_at(lines["key"], source),
+        "user_id": texts_at(lines["u_id"], source),
         "category": _categories(kind_of),
         "free_half": np.concatenate(
             [
@@ -324,7 +324,7 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
                 np.array([r["free_half"] for r in rows], bool),
             ]
         )[order],
-        "user_type": _texts(lines["user_type"], np.where(kind_of == 0, source, -1)),
+        "user_type": texts_at(lines["user_type"], np.where(kind_of == 0, source, -1)),
     }
     for kind in ADDONS:
         data = np.concatenate(
@@ -365,19 +365,6 @@ def build_operations(lines: Working, needed: set[str]) -> Operations:
         more_of[where[i]] = row["more"]
     table["more"] = more_of
     return Operations(pd.DataFrame(table, copy=False))
-
-
-def _texts(column: pd.Series, source: np.ndarray[Any, Any]) -> pd.Series:
-    """A text column of the operations: `column` at the line positions `source`, "" where
-    the position is -1."""
-    data: Any = column.array
-    arrow = getattr(data, "_pa_array", None)
-    if arrow is None:  # not Arrow text: Python strings
-        values = np.asarray(column.to_numpy(dtype=object)[np.maximum(source, 0)], dtype=object)
-        values[source < 0] = ""
-        return pd.Series(values, dtype="str")
-    taken = arrow.take(pa.array(source, mask=source < 0))
-    return pd.Series(pd.array(taken.fill_null("") if taken.null_count else taken, dtype="str"))
 
 
 def _categories(kind_of: np.ndarray[Any, Any]) -> pd.Series:
