@@ -16,9 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from batch.model import AccountSnapshot, AccountUser
+from batch.model import AccountSnapshot, AccountUser, readable_holders
 from batch.settings import DEFAULT_API_URL, DEFAULT_SANDBOX_PATH, Credentials, Secret, Settings
-from batch.vocabulary import PAID_TYPES
 from batch.zoom import ClientConfig, ZoomClient
 
 if TYPE_CHECKING:
@@ -103,11 +102,6 @@ def _sandbox_credentials(account: dict[str, object]) -> Credentials:
     info = account.get("account")
     account_id = str(info.get("id", "sandbox")) if isinstance(info, dict) else "sandbox"
     return Credentials(account_id, "sandbox", Secret("sandbox", public=True))
-
-
-def readable_holders(users: Mapping[str, AccountUser]) -> set[str]:
-    """Users whose add-ons can be read and may hold some: Licensed or On-prem, not pending."""
-    return {e for e, u in users.items() if u.type in PAID_TYPES and u.status != "pending"}
 
 
 def read_time_s(users: int, reads_per_s: float) -> float:

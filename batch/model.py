@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, cast
 import numpy as np
 import pandas as pd
 
-from batch.vocabulary import Kind, Mode, UserType
+from batch.vocabulary import PAID_TYPES, Kind, Mode, UserType
 
 # ---------------------------------------------------------------------------------------------
 # The requests table: what the loader makes of a file, one line per user and requested license.
@@ -244,6 +244,17 @@ class UserTable(Mapping[str, AccountUser]):
 
     def __repr__(self) -> str:
         return f"UserTable({len(self)} users)"
+
+
+def readable_holders(users: Mapping[str, AccountUser]) -> set[str]:
+    """Users whose add-ons can be read and may hold some: Licensed or On-prem, not pending.
+    A whole account (a UserTable) is read from its columns, without a user object each."""
+    if isinstance(users, UserTable):
+        frame = users.frame
+        paid = frame["type"].isin([t.value for t in PAID_TYPES])
+        chosen = (paid & (frame["status"] != "pending")).to_numpy(dtype=bool)
+        return set(frame.index[chosen])
+    return {e for e, u in users.items() if u.type in PAID_TYPES and u.status != "pending"}
 
 
 def _made(frame: pd.DataFrame) -> Iterator[AccountUser]:

@@ -16,8 +16,15 @@ from typing import Final, cast
 import numpy as np
 import pandas as pd
 
-from batch.model import AccountSnapshot, AccountUser, SeatKey, Seats, UserTable, normalise_emails
-from batch.vocabulary import ADDONS, PAID_TYPES, Action, Code, Kind, Mode, Outcome, UserType
+from batch.model import (
+    AccountSnapshot,
+    AccountUser,
+    SeatKey,
+    Seats,
+    normalise_emails,
+    readable_holders,
+)
+from batch.vocabulary import ADDONS, Action, Code, Kind, Mode, Outcome, UserType
 
 from .account_rules import (
     PAID,
@@ -89,23 +96,10 @@ def addons_needed_for(
     it about every page of users as they are listed (a 100k-line file read its emails again
     for each page: 3 s of a `batch plan`)."""
     emails = frozenset(requests["email"].astype(str).unique()) - {""}
-    paid = [t.value for t in PAID_TYPES]
-
-    def readable(user: AccountUser) -> bool:
-        return user.status != "pending" and user.type in PAID_TYPES
 
     def needed(users: Mapping[str, AccountUser]) -> set[str]:
-        if isinstance(users, UserTable):  # the whole account: its columns, no user objects
-            frame = users.frame
-            chosen = (frame["status"] != "pending") & frame["type"].isin(paid)
-            if mode is not Mode.SYNC:
-                chosen &= frame.index.isin(emails)
-            return set(frame.index[chosen.to_numpy(dtype=bool)])
-        if mode is Mode.SYNC:
-            return {e for e, user in users.items() if readable(user)}
-        if len(users) <= len(emails):  # a page of users: look each up in the file
-            return {e for e, user in users.items() if e in emails and readable(user)}
-        return {e for e in emails if (user := users.get(e)) is not None and readable(user)}
+        holders = readable_holders(users)
+        return holders if mode is Mode.SYNC else holders & emails
 
     return needed
 
