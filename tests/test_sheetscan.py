@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 
 from batch.loading import sheetscan
 
@@ -46,14 +47,6 @@ class Cell:
     value: str
 
 
-def letters(column: int) -> str:
-    text = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        text = chr(65 + rest) + text
-    return text
-
-
 def sheet_xml(cells: list[Cell], way: str) -> bytes:
     """The sheet part as a writer that writes `way` would: `excel` (Excel, openpyxl,
     xlsxwriter), `excel-ext` (Excel's row attributes and extensions with prefixed tags),
@@ -70,13 +63,13 @@ def sheet_xml(cells: list[Cell], way: str) -> bytes:
         out.append(f'{gap}<{p}row r="{number}"{spans}>')
         for i, cell in enumerate(sorted(rows[number], key=lambda c: c.column)):
             attributes, inside = KINDS[cell.kind]
-            ref = f' r="{letters(cell.column)}{cell.row}"'
+            ref = f' r="{get_column_letter(cell.column)}{cell.row}"'
             if way == "unreferenced" and i == 0:
                 ref = ""
             if way == "lowercase":
                 ref = ref.lower()
             if way == "zero-padded":  # r="A007": the same cell to calamine
-                ref = f' r="{letters(cell.column)}{cell.row:0{3 + i % 5}d}"'
+                ref = f' r="{get_column_letter(cell.column)}{cell.row:0{3 + i % 5}d}"'
 
             if way == "style-first":
                 opened = f'<{p}c s="0"{ref}{attributes}'

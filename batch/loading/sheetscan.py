@@ -33,13 +33,11 @@ _ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (when too many for o
 _ODD_TYPE: Final = re.compile(rb't="[bde]"')  # a boolean, a date, an error
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
 # The bytes _fast reads, and tables from a byte to what it is.
-_PAD: Final = b"\0" * 32  # reads past a chunk's end see zeros
+_PAD: Final = b"\0" * 32  # a few bytes read past a chunk's last tag stay in the buffer
 _LT, _GT, _SLASH, _COLON, _QUOTE, _SPACE = (ord(c) for c in '<>/:" ')
 _C, _R, _O, _W, _V = (ord(c) for c in "crowv")
-_CELL_OPEN: Final = np.frombuffer(b'<c r="', np.uint8)
-_CELL_OPEN_AT: Final = np.arange(len(_CELL_OPEN))
-_ROW_OPEN: Final = np.frombuffer(b'<row r="', np.uint8)
-_ROW_OPEN_AT: Final = np.arange(len(_ROW_OPEN))
+_CELL_OPEN: Final = b'<c r="'
+_ROW_OPEN: Final = b'<row r="'
 _ROW_TAG_ENDS: Final = np.frombuffer(b" >/", np.uint8)
 _VALUE_TAGS: Final = np.frombuffer(b"vi", np.uint8)  # <v>, <is>
 _ONE_LETTER_TAGS: Final = np.frombuffer(b"cv", np.uint8)  # <c>, <v>
@@ -203,14 +201,11 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
         return False  # an empty value (<v></v>, <v/>): calamine reads it its own way
     cell_at = np.flatnonzero((first == _C) & ~_NAME_BYTE[second])
     cells = tags[cell_at]
-    if not np.array_equal(
-        data[cells[:, None] + _CELL_OPEN_AT], _CELL_OPEN[None, :].repeat(len(cells), 0)
-    ):
+    if not _all_open_with(data, cells, _CELL_OPEN):
         return False  # <c>, <c/>, <c s="1" r="A1">, <c\nr=...>: the reference not first
-    columns, after_letters = _letters(data, cells + len(_CELL_OPEN))
+    columns, after_letters, lettered = _letters(data, cells + len(_CELL_OPEN))
     cell_rows = _Numbers.at(data, after_letters)
     ends = starts[cell_at + 1] - 1  # a tag ends right before the next one starts
-    lettered = _UPPER[data[cells + len(_CELL_OPEN)]]  # r="a1" is no reference to calamine
     if not (cell_rows.ok.all() and lettered.all() and np.all(data[ends] == _GT)):
         return False
     row_tags = tags[
@@ -221,9 +216,7 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
     if not (
         row_numbers.ok.all()
         and np.all(np.isin(data[row_tags + 4], _ROW_TAG_ENDS))
-        and np.array_equal(
-            data[spaced[:, None] + _ROW_OPEN_AT], _ROW_OPEN[None, :].repeat(len(spaced), 0)
-        )
+        and _all_open_with(data, spaced, _ROW_OPEN)
     ):
         return False  # <row\nr=...>, <row spans="1:2" r="1">
     tally.rows += len(row_tags)
@@ -261,17 +254,24 @@ def _prefixed_cells(data: npt.NDArray[np.uint8], tags: npt.NDArray[np.intp], siz
     return bool(ours.any())
 
 
+def _all_open_with(data: npt.NDArray[np.uint8], at: npt.NDArray[np.intp], prefix: bytes) -> bool:
+    """Whether the bytes at every position `at` start with `prefix`."""
+    window = data[at[:, None] + np.arange(len(prefix))]
+    return bool(np.all(window == np.frombuffer(prefix, np.uint8)))
+
+
 def _letters(
     data: npt.NDArray[np.uint8], at: npt.NDArray[np.intp]
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
-    """The column numbers of the references starting at `at` (one to three capital letters:
-    the caller checks the first), and where each one's row digits start."""
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+    """The column numbers of the references starting at `at` (one to three capital letters),
+    where each one's row digits start, and which start with a capital letter at all (r="a1"
+    is no reference to calamine)."""
     one, two, three = (data[at + k].astype(np.int64) for k in range(3))
     second = _UPPER[data[at + 1]]
     third = second & _UPPER[data[at + 2]]
     number = np.where(second, (one - 64) * 26 + two - 64, one - 64)
     number = np.where(third, number * 26 + three - 64, number)
-    return number, at + 1 + second + third
+    return number, at + 1 + second + third, _UPPER[data[at]]
 
 
 @dataclass(frozen=True)
