@@ -21,6 +21,9 @@ another operation frees first):
 
 from __future__ import annotations
 
+import errno
+import random
+import socket
 import threading
 import time
 from collections import Counter
@@ -107,7 +110,11 @@ def fault_client(url: str, *, timeout_s: float = 2.0, max_retries: int = 6) -> Z
 class ServedAccount:
     """An account file served on 127.0.0.1 that can be restarted (stopped, then served again).
 
-    Every Sandbox it served is kept in `sandboxes`, so their stats add up over restarts.
+    Every Sandbox it served is kept in `sandboxes`, so their stats add up over restarts. The
+    port lies below the kernel's ephemeral range: while the server is down for a restart, an
+    outgoing connection (of this test or of another worker) could otherwise take the port as
+    its own source port, and the server could not come back on it. A restart that fails anyway
+    is kept in `errors`, for the test to report.
     """
 
     def __init__(self, path: Path, faults: Faults | None = None) -> None:
@@ -115,7 +122,9 @@ class ServedAccount:
         self.faults = faults or Faults()
         self.sandboxes: list[Sandbox] = []
         self.restarts = 0
-        self.port = 0
+        self.errors: list[BaseException] = []
+        self._restarting: list[threading.Thread] = []
+        self.port = _port_outside_ephemeral_range()
         self._stack: ExitStack | None = None
         self._lock = threading.Lock()
 
@@ -138,8 +147,16 @@ class ServedAccount:
 
     def _start(self) -> None:
         sandbox = Sandbox.from_file(self.path, faults=self.faults)
-        stack = ExitStack()
-        url = stack.enter_context(serve(sandbox, port=self.port))
+        deadline = time.monotonic() + 5.0
+        while True:
+            stack = ExitStack()
+            try:
+                url = stack.enter_context(serve(sandbox, port=self.port))
+                break
+            except OSError as error:  # the port still held a moment after the stop
+                if error.errno != errno.EADDRINUSE or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         self.port = int(url.rsplit(":", 1)[1])
         self.sandboxes.append(sandbox)
         self._stack = stack
@@ -152,16 +169,26 @@ class ServedAccount:
     def restart(self, down_s: float = 0.3) -> None:
         """Stop serving (open connections cut, the file saved), wait, serve the file again."""
         with self._lock:
-            self._stop()
-            time.sleep(down_s)
-            self._start()
+            try:
+                self._stop()
+                time.sleep(down_s)
+                self._start()
+            except BaseException as error:
+                self.errors.append(error)
+                raise
             self.restarts += 1
 
     def restart_soon(self, down_s: float = 0.3) -> threading.Thread:
         """Restart from another thread, so a client in this one keeps running meanwhile."""
         thread = threading.Thread(target=self.restart, args=(down_s,), daemon=True)
         thread.start()
+        self._restarting.append(thread)
         return thread
+
+    def settle(self, timeout_s: float = 60.0) -> None:
+        """Wait until every restart begun has ended (the server is up again, or it failed)."""
+        for thread in self._restarting:
+            thread.join(timeout_s)
 
     def set_faults(self, faults: Faults) -> None:
         """What goes wrong from now on (kept over restarts)."""
@@ -186,6 +213,24 @@ class ServedAccount:
     def rate_limited(self) -> int:
         """Real 429s of the account's limits, over all restarts."""
         return sum(sum(sandbox.stats.rate_limited.values()) for sandbox in self.sandboxes)
+
+
+def _port_outside_ephemeral_range() -> int:
+    """A free port on 127.0.0.1 below the range the kernel hands out to outgoing connections."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768  # Linux's default
+    for _ in range(200):
+        port = random.randrange(10_000, max(low, 10_001))
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    return 0  # every try taken: let the kernel choose
 
 
 def holdings(account: dict[str, Any]) -> dict[str, tuple[object, ...]]:

@@ -219,9 +219,12 @@ def _apply_under_faults(tmp_path: Path, case: Case, units: int) -> tuple[ServedA
                 left = ~results["outcome"].isin(list(DONE)) & (results["code"] != "no-seats")
                 if not left.any():
                     break
-            served.set_faults(Faults(seed=case.seed))  # the bad weather has passed
+            served.settle()  # the bad weather has passed: no restart still under way
+            served.set_faults(Faults(seed=case.seed))
             case = Case(case.name, case.seed)
             latest, results = asyncio.run(_run(path, served, journal_path, case, figures))
+        served.settle()
+        assert not served.errors, f"the sandbox did not come back after a restart: {served.errors}"
         assert results is not None
         _check_lines(results, units)
         assert set(results["outcome"]) <= DONE | {"invalid"}
