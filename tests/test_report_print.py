@@ -102,3 +102,32 @@ def test_chart_shows_licenses_and_groups_the_rest(tmp_path: Path) -> None:
     colours = [str(s.graphicalProperties.solidFill.srgbClr) for s in chart.series]
     assert colours == list(CHART_COLOURS.values())
     assert all(int(c[:2], 16) + int(c[2:4], 16) + int(c[4:], 16) < 3 * 0xC0 for c in colours)
+
+
+def test_chargeback_headers_take_two_lines_so_the_usual_table_fits_one_page_wide(
+    tmp_path: Path,
+) -> None:
+    """Chargeback's number headers wrap onto two lines in narrower columns, both tables' header
+    rows tall enough for them, so a table of the usual licenses is fitted to one page wide
+    instead of split with a column or two alone on a second page."""
+    ws = openpyxl.load_workbook(wide_report(tmp_path))["Chargeback"]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.page_setup.fitToWidth == 1
+    header_rows = [c.row for c in ws["A"] if c.value in ("Department", "Cost centre")]
+    assert len(header_rows) == 2
+    for row in header_rows:
+        assert ws.row_dimensions[row].height == 30
+        cells = [c for c in ws[row] if c.value]
+        assert len(cells) >= 4
+        for cell in cells[1:]:
+            assert cell.alignment.wrap_text and cell.alignment.horizontal == "right"
+            width = ws.column_dimensions[cell.column_letter].width
+            words = str(cell.value).split(" ")
+            halves = min(
+                (
+                    max(len(" ".join(words[:k])), len(" ".join(words[k:])))
+                    for k in range(1, len(words))
+                ),
+                default=len(words[0]),
+            )
+            assert halves < width < len(str(cell.value)) + 2 or len(words) == 1, cell.value

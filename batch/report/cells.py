@@ -78,6 +78,9 @@ DATETIME_FORMAT: Final = 'yyyy-mm-dd hh:mm:ss "UTC"'
 MONEY_FORMAT: Final = "#,##0.00"
 WRAP: Final = Alignment(wrap_text=True, vertical="top")
 RIGHT: Final = Alignment(horizontal="right")
+HEADER_WRAP: Final = Alignment(wrap_text=True, vertical="bottom")
+RIGHT_HEADER_WRAP: Final = Alignment(horizontal="right", wrap_text=True, vertical="bottom")
+TWO_LINE_HEIGHT: Final = 30.0  # points: two lines of 11 pt text
 
 
 def clean_text(text: str) -> str:
@@ -154,15 +157,36 @@ def outcome_styles(ws: WriteOnlyWorksheet) -> dict[str, int]:
 
 
 def header_cells(
-    ws: WriteOnlyWorksheet, headers: Sequence[str], numbers: Iterable[int] = ()
+    ws: WriteOnlyWorksheet,
+    headers: Sequence[str],
+    numbers: Iterable[int] = (),
+    *,
+    wrap: bool = False,
 ) -> list[Cell]:
     """The header row: bold white on blue; the headers of number columns (`numbers`, indices)
-    right-aligned, over their numbers."""
+    right-aligned, over their numbers. `wrap`: headers may take two lines (see
+    two_line_width; the caller sets the row's height)."""
     right = set(numbers)
+    aligned = (RIGHT_HEADER_WRAP, HEADER_WRAP) if wrap else (RIGHT, None)
     return [
-        styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=RIGHT if n in right else None)
+        styled(ws, h, font=HEADER_FONT, fill=HEADER_FILL, alignment=aligned[n not in right])
         for n, h in enumerate(headers)
     ]
+
+
+def two_line_width(header: str, widest_number: int = 9) -> float:
+    """A number column's width that holds its header on at most two lines, split at the space
+    that evens them out (room left for the filter button), and numbers of up to
+    `widest_number` characters ("12,345.67")."""
+    words = header.split(" ")
+    shortest = min(
+        (
+            max(len(" ".join(words[:cut])), len(" ".join(words[cut:])))
+            for cut in range(1, len(words))
+        ),
+        default=len(header),
+    )
+    return estimate_width("", ["x" * max(shortest + 2, widest_number)])  # + the filter button
 
 
 def estimate_width(header: str, values: Iterable[object]) -> float:

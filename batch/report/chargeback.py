@@ -29,11 +29,13 @@ from batch.report.cells import (
     BOLD,
     MONEY_FORMAT,
     NOTE_FONT,
+    TWO_LINE_HEIGHT,
     estimate_width,
     frame_table,
     header_cells,
     safe,
     styled,
+    two_line_width,
 )
 from batch.report.labels import seat_key, seat_label, sort_labels
 from batch.report.seats import SeatFigures
@@ -177,17 +179,21 @@ def write_chargeback(
     headers = [DEPARTMENT_HEADER, *labels, *tail]
     by_department = tables["department"].all
     groups = [*by_department.index, *tables["cost_center"].all.index, NOT_READ_LABEL]
-    widths = [estimate_width(DEPARTMENT_HEADER, groups)] + [
-        estimate_width(h, []) for h in headers[1:]
-    ]
+    # the number columns' headers take two lines, so a table of the usual licenses prints on
+    # one page wide instead of across two (with one column alone on the second)
+    widths = [estimate_width(DEPARTMENT_HEADER, groups)] + [two_line_width(h) for h in headers[1:]]
     frame_table(ws, headers, widths, len(by_department) + 1 + bool(not_read), repeat=1)
     numbers = range(1, len(headers))  # every column after the group's name holds numbers
+    header_row = 1
     for n, field in enumerate(("department", "cost_center")):
         if n:
             ws.append([])
         first = DEPARTMENT_HEADER if field == "department" else COST_CENTER_HEADER
-        ws.append(header_cells(ws, [first, *labels, *tail], numbers))
+        ws.row_dimensions[header_row].height = TWO_LINE_HEIGHT  # write-only: before the row
+        ws.append(header_cells(ws, [first, *labels, *tail], numbers, wrap=True))
         _write_groups(ws, tables[field], labels, prices, not_read, marked=marked)
+        # the next header: below this table's groups, its not-read row, Total and a blank row
+        header_row += 1 + len(tables[field].all) + bool(not_read) + 1 + 1
     ws.append([])
     for note in _notes(run, after, labels, prices, currency, not_read):
         # one printed line each: a long note would run across the page break of a split table
