@@ -13,10 +13,7 @@ from typing import Any, TypeAlias, cast
 import numpy as np
 import pandas as pd
 
-from batch.model import AccountSnapshot
-from batch.vocabulary import ADDON_NAMES, ADDONS, PAID_TYPES, Action, Code, Kind, Outcome, UserType
-
-from .columns import (
+from batch.columns import (
     int_texts,
     isin_texts,
     mapped_texts,
@@ -25,6 +22,9 @@ from .columns import (
     set_where,
     texts_at,
 )
+from batch.model import AccountSnapshot
+from batch.vocabulary import ADDON_NAMES, ADDONS, PAID_TYPES, Action, Code, Kind, Outcome, UserType
+
 from .seats import BASE_KEY, seat_texts
 from .table import Working
 

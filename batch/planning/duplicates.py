@@ -13,10 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from batch.columns import text_codes
 from batch.vocabulary import Code, Outcome
 
 from .account_rules import Rows, mark, pending
-from .columns import text_codes
 from .table import Working
 
 

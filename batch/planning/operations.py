@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from batch.columns import give_back, text_codes, texts_at
 from batch.vocabulary import ADDONS, PAID_TYPES, Action, Kind, Outcome, UserType
 
-from .columns import give_back, text_codes, texts_at
 from .table import Working
 
 PHASE_FREE = 0

@@ -16,6 +16,7 @@ from typing import Final, cast
 import numpy as np
 import pandas as pd
 
+from batch.columns import give_back, reordered, runs_of, scatter
 from batch.model import (
     AccountSnapshot,
     AccountUser,
@@ -39,7 +40,6 @@ from .account_rules import (
     removal_lines,
     users_frame,
 )
-from .columns import give_back, reordered, runs_of, scatter
 from .duplicates import check_duplicates
 from .operations import Operations, build_operations
 from .seats import (

@@ -25,10 +25,9 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from batch.columns import int_texts
 from batch.model import SeatKey, Seats
 from batch.vocabulary import PAID_TYPES, Kind, Outcome, UserType, license_label, parse_license_word
-
-from .columns import int_texts
 
 BASE_KEY = "base:"
 BASE_SEAT: Final[SeatKey] = (Kind.BASE, None)

@@ -1,4 +1,5 @@
-"""Column helpers for the planner's million-line tables, done by Arrow where pandas is slow.
+"""Column helpers for million-line tables (the planner's, the report's), done by Arrow where
+pandas is slow.
 
 pandas' `isin` on Arrow text turns every value of the set into a pyarrow scalar one by one
 (seconds for a set of 500k emails), and `Index.get_indexer` / `Series.map` hash Python objects;
