@@ -18,12 +18,14 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from batch.columns import positions_in, texts_at
 from batch.model import AccountSnapshot, RunInfo
 from batch.report.cells import (
     BOLD,
@@ -59,56 +61,56 @@ PRICES_HINT: Final = (
 )
 
 
-def _file_groups(run: RunInfo, field: str) -> pd.Series:
-    """email -> the input file's cell of `field` (first row of the user), where filled."""
-    header = run.file.fields.get(field)
-    if header is None or header not in run.file.source.columns:
-        return pd.Series(dtype="string")
+@dataclass(frozen=True)
+class _Paid:
+    """The paid licenses held after the run, each one's user looked up once: among the file's
+    users and among the account's (one Arrow lookup each, where `emails.map(...)` per field and
+    status hashed a Python string per license)."""
+
+    licenses: pd.DataFrame  # holding_table rows
+    file_rows: np.ndarray[Any, np.dtype[np.int64]]  # each file user's first row
+    in_file: np.ndarray[Any, np.dtype[np.int64]]  # position in file_rows, -1: not in the file
+    in_account: np.ndarray[Any, np.dtype[np.int64]]  # position among the account's users, -1
+
+
+def _paid(run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame) -> _Paid:
+    licenses = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
+    emails = licenses["email"].astype("str")
     requests = run.file.requests.drop_duplicates("email")
     requests = requests[requests["email"].astype(str) != ""]
     rows = pd.to_numeric(requests["row"], errors="coerce")
     known = rows.isin(run.file.source.index)
-    values = run.file.source[header].reindex(rows[known].astype("int64").to_numpy())
-    values = values.astype("string").fillna("").str.strip()
-    emails = requests.loc[known, "email"].astype(str).to_numpy()
-    groups = pd.Series(values.to_numpy(), index=emails, dtype="string")
-    return groups[(groups != "").to_numpy()]
+    file_users = pd.Index(requests.loc[known, "email"].astype(str).to_numpy(), dtype="str")
+    return _Paid(
+        licenses,
+        np.asarray(rows[known], dtype=np.int64),
+        positions_in(emails, file_users),
+        positions_in(emails, state.user_table.frame.index),
+    )
 
 
-def _account_groups(state: AccountSnapshot, field: str) -> pd.Series:
-    """email -> the account's department or cost centre of the user, where filled."""
+def _groups(run: RunInfo, state: AccountSnapshot, paid: _Paid, field: str) -> pd.Series:
+    """Each paid license's group: the input file's cell of `field` (the user's first row) when
+    the user is in the file and it is filled, else the account's, else NO_GROUP."""
     column = state.user_table.frame["dept" if field == "department" else "cost_center"]
-    groups = column.astype("string").fillna("").str.strip()  # the users' columns: no objects
-    return groups[(groups != "").to_numpy()]
-
-
-def chargeback_table(
-    run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame, field: str, status: str = ""
-) -> pd.DataFrame:
-    """Licenses per group (rows) and label (columns) after the run, groups sorted, no totals.
-
-    A user's group is the input file's cell when the user is in the file, else the account's.
-    With `status` ("pending", "inactive"), only the licenses of users of that status.
-    """
-    return _crosstab(*_paid_groups(run, state, holdings, field), state, status)
-
-
-def _paid_groups(
-    run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame, field: str
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The paid licenses of `holdings` and each one's group (file first, then account)."""
-    paid = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
-    from_file = paid["email"].map(_file_groups(run, field)).astype("string")
-    from_account = paid["email"].map(_account_groups(state, field)).astype("string")
-    return paid, from_file.fillna(from_account).fillna(NO_GROUP)
+    group = texts_at(column.astype("str").fillna("").str.strip(), paid.in_account)
+    group = group.where(group != "", NO_GROUP)
+    header = run.file.fields.get(field)
+    if header is not None and header in run.file.source.columns:
+        cells = run.file.source[header].reindex(paid.file_rows)
+        from_file = texts_at(cells.astype("str").fillna("").str.strip(), paid.in_file)
+        group = from_file.where(from_file != "", group)
+    group.index = paid.licenses.index
+    return group
 
 
 def _crosstab(
-    paid: pd.DataFrame, group: pd.Series, state: AccountSnapshot, status: str
+    paid: pd.DataFrame, group: pd.Series, statuses: pd.Series, status: str
 ) -> pd.DataFrame:
-    """chargeback_table of licenses already grouped; `status` keeps only its users'."""
+    """Licenses per group (rows) and label (columns), groups sorted, no totals; with `status`
+    ("pending", "inactive"), only the licenses of users of that status."""
     if status:
-        keep = (paid["email"].map(state.user_table.frame["status"]) == status).to_numpy()
+        keep = (statuses == status).to_numpy()
         paid, group = paid.loc[keep], group.loc[keep]
     if paid.empty:
         return pd.DataFrame()
@@ -163,11 +165,16 @@ def write_chargeback(
         holdings = projected_holdings(before, changing_lines(results))
     prices = dict(prices or {})
     not_read = not_read_counts(seats, holdings)
+    paid = _paid(run, state, holdings)
+    statuses = texts_at(state.user_table.frame["status"], paid.in_account)
     tables = {}
     for field in ("department", "cost_center"):
-        paid, group = _paid_groups(run, state, holdings, field)  # once for the three tables
+        group = _groups(run, state, paid, field)  # once for the three tables
         tables[field] = _Groups(
-            *(_crosstab(paid, group, state, status) for status in ("", "pending", "inactive"))
+            *(
+                _crosstab(paid.licenses, group, statuses, status)
+                for status in ("", "pending", "inactive")
+            )
         )
     marked = any(not t.pending.empty or not t.inactive.empty for t in tables.values())
     labels = sort_labels(
