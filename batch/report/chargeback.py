@@ -25,7 +25,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from batch.columns import positions_in, texts_at
+from batch.columns import give_back, positions_in, texts_at
 from batch.model import AccountSnapshot, RunInfo
 from batch.report.cells import (
     BOLD,
@@ -76,11 +76,12 @@ class _Paid:
 def _paid(run: RunInfo, state: AccountSnapshot, holdings: pd.DataFrame) -> _Paid:
     licenses = holdings.loc[~holdings["label"].isin(list(FREE_LABELS)).to_numpy()]
     emails = licenses["email"].astype("str")
-    requests = run.file.requests.drop_duplicates("email")
+    requests = run.file.requests[["email", "row"]]  # only these: the file has many columns
+    requests = requests.loc[~requests["email"].duplicated().to_numpy()]
     requests = requests[requests["email"].astype(str) != ""]
     rows = pd.to_numeric(requests["row"], errors="coerce")
-    known = rows.isin(run.file.source.index)
-    file_users = pd.Index(requests.loc[known, "email"].astype(str).to_numpy(), dtype="str")
+    known = rows.isin(run.file.source.index).to_numpy()
+    file_users = pd.Index(requests["email"].astype(str)[known], dtype="str")
     return _Paid(
         licenses,
         np.asarray(rows[known], dtype=np.int64),
@@ -114,8 +115,17 @@ def _crosstab(
         paid, group = paid.loc[keep], group.loc[keep]
     if paid.empty:
         return pd.DataFrame()
-    table = pd.crosstab(group.to_numpy(), paid["label"].to_numpy())
-    table.index.name, table.columns.name = "group", "label"
+    # pd.crosstab of a million lines holds ~120 MB of Python strings; codes and one bincount
+    group_codes, groups = pd.factorize(group)
+    label_codes, labels = pd.factorize(paid["label"])
+    counts = np.bincount(
+        group_codes * len(labels) + label_codes, minlength=len(groups) * len(labels)
+    ).reshape(len(groups), len(labels))
+    table = pd.DataFrame(
+        counts,
+        index=pd.Index(np.asarray(groups, dtype=object), name="group"),
+        columns=pd.Index(np.asarray(labels, dtype=object), name="label"),
+    )
     return table.reindex(columns=sort_labels(table.columns)).sort_index()
 
 
@@ -163,6 +173,7 @@ def write_chargeback(
         holdings = holding_table(after)
     else:
         holdings = projected_holdings(before, changing_lines(results))
+    give_back()  # the account's holdings before the run, freed: back to the system
     prices = dict(prices or {})
     not_read = not_read_counts(seats, holdings)
     paid = _paid(run, state, holdings)
