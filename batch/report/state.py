@@ -116,15 +116,18 @@ def projected_holdings(before: AccountSnapshot, lines: pd.DataFrame) -> pd.DataF
     line_keys = emails[len(held) :] * span + _kind_codes(lines["kind"], kinds)
     _, from_end = np.unique(line_keys[::-1], return_index=True)
     last = lines.iloc[np.sort(len(line_keys) - 1 - from_end)]
-    removed = (last["action"].astype("string") == str(Action.REMOVE)).to_numpy()
-    is_base = (last["kind"].astype("string") == Kind.BASE.value).to_numpy()
-    label = last["license"].astype("string").to_numpy(dtype=object)
-    label[removed & is_base] = str(UserType.BASIC)  # a removed user type leaves Basic
-    label[removed & ~is_base] = None  # a removed add-on is not held
+    removed = (last["action"].astype("string") == str(Action.REMOVE)).to_numpy(dtype=bool)
+    is_base = (last["kind"].astype("string") == Kind.BASE.value).to_numpy(dtype=bool)
+    label = last["license"].astype("string").reset_index(drop=True)
+    label = label.mask(removed & is_base, str(UserType.BASIC))  # a removed type leaves Basic
+    label = label.mask(removed & ~is_base)  # a removed add-on is not held (<NA>)
     kept = held.loc[~np.isin(held_keys, line_keys)]
-    now = pd.DataFrame(
-        {"email": last["email"].to_numpy(), "kind": last["kind"].to_numpy(), "label": label},
-        dtype="string",
+    now = pd.DataFrame(  # the lines' texts stay in Arrow: no Python string per line
+        {
+            "email": last["email"].astype("string").array,
+            "kind": last["kind"].astype("string").array,
+            "label": label.array,
+        }
     )
     return pd.concat([kept, now.loc[now["label"].notna().to_numpy()]], ignore_index=True)
 
