@@ -13,7 +13,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from batch.loading import bulk, xlsxfile
+from batch.errors import FileRefused
+from batch.loading import bulk, load, xlsxfile
 
 TEXTS = ["ann@example.com", "Licensed", "  ", "", "R&D", "x<y", "1.000", "TRUE", "Ünïcode", "0"]
 NUMBERS: list[Any] = [0, 1, 500, 1000.0, 12.5, 0.1, -3, 123456789012345, 0.30000000000000004]
@@ -146,3 +147,157 @@ def test_own_number_formats_by_their_code(
         table = xlsxfile.read_table(data).table
     assert bool(used) is bulk_used
     assert table.loc[2, 1] == text
+
+
+# -- what a differential fuzz of the two readers found (openpyxl, xlsxwriter, LibreOffice and
+# hand-written sheets): each case read in bulk once gave another text than cell by cell
+
+
+def _patched(data: bytes, part: str, *edits: tuple[str, str]) -> bytes:
+    """The workbook with text replaced in one part (each `old` must be there)."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == part:
+                text = content.decode()
+                for old, new in edits:
+                    assert old in text, old
+                    text = text.replace(old, new, 1)
+                content = text.encode()
+            target.writestr(info, content)
+    return out.getvalue()
+
+
+SHEET, STYLES = "xl/worksheets/sheet1.xml", "xl/styles.xml"
+
+
+def _alike(data: bytes, monkeypatch: pytest.MonkeyPatch) -> pd.DataFrame:
+    """The table as read (in bulk where the scan allows it), asserted equal to cell by cell."""
+    read = xlsxfile.read_table(data).table
+    assert _compact(read) == _compact(_cell_by_cell(data, monkeypatch))
+    return read
+
+
+@pytest.mark.parametrize(
+    "value",
+    [1000.0000000001, 2.0000000001, 0.1234567891, 0.00012345678, 123456789.123, 8449846022.1,
+     -707397104970.562, 0.000123, 1234.5678],
+)  # fmt: skip
+def test_fractions_read_as_written(value: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A number with a fraction reads as Python writes it, never rounded to 9 places or
+    widened to its binary expansion (1000.0000000001 was "1000": a Webinar size of 1000)."""
+    data = _workbook({(1, 1): "Email", (1, 2): "Webinar", (2, 1): "a@b.c", (2, 2): value})
+    assert _alike(data, monkeypatch).loc[2, 1] == repr(value)
+
+
+DATE_STYLED = {(1, 1): "Email", (1, 2): "Since", (2, 1): "a@b.c", (2, 2): 45413}
+OWN_FORMATS = '<numFmts count="0"/>'
+XF_OF_B2 = '<xf numFmtId="2" fontId="0"'  # openpyxl's style of a "0.00" cell
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        [(OWN_FORMATS, '<numFmts count="1"><numFmt numFmtId="2" formatCode="yyyy-mm-dd"/>'
+                       "</numFmts>")],
+        [(OWN_FORMATS, '<numFmts count="2"><numFmt numFmtId="164" formatCode="General"/>'
+                       '<numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'),
+         (XF_OF_B2, '<xf numFmtId="164" fontId="0"')],
+        [(XF_OF_B2, "<xf numFmtId='14' fontId=\"0\"")],
+        [(OWN_FORMATS, '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+                       "</numFmts>"),
+         (XF_OF_B2, '<xf numFmtId="164" fontId="0"'),
+         ("</cellStyles>", '</cellStyles><dxfs count="1"><dxf><numFmt numFmtId="164" '
+                           'formatCode="General"/></dxf></dxfs>')],
+    ],
+    ids=["built-in-id-redefined", "last-definition-counts", "single-quotes", "dxf-not-a-format"],
+)  # fmt: skip
+def test_number_formats_are_read_as_the_reader_reads_them(
+    edits: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A date format the workbook writes in an unusual way still shows the date."""
+    data = _patched(_workbook(DATE_STYLED, "0.00"), STYLES, *edits)
+    assert _alike(data, monkeypatch).loc[2, 1] == "2024-05-01"
+
+
+@pytest.mark.parametrize(
+    ("flag", "since"),
+    [("t='b'", "s='1' t=\"n\""), ('t = "b"', 's = "1" t="n"')],
+    ids=["single-quotes", "spaces-around-equals"],
+)
+def test_cell_attributes_in_any_quoting(
+    flag: str, since: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A boolean or a date-styled cell whose attributes are quoted another way reads as shown."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"], sheet["B1"], sheet["C1"] = "Email", "Flag", "Since"
+    sheet["A2"], sheet["B2"], sheet["C2"] = "a@b.c", True, 45413
+    sheet["C2"].number_format = "yyyy-mm-dd"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    data = _patched(
+        buffer.getvalue(),
+        SHEET,
+        ('<c r="B2" t="b">', f'<c r="B2" {flag}>'),
+        ('<c r="C2" s="1" t="n">', f'<c r="C2" {since}>'),
+    )
+    table = _alike(data, monkeypatch)
+    assert (table.loc[2, 1], table.loc[2, 2]) == ("TRUE", "2024-05-01")
+
+
+def test_value_tags_with_attributes_or_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    """<v >-0</v>, <v xml:space="preserve">1E-7</v>, <v\\n>0.00001</v> read as shown."""
+    cells = {(1, 1): "Email", (1, 2): "N", (1, 3): "M", (1, 4): "K", (2, 1): "a@b.c",
+             (2, 2): 1, (2, 3): 2, (2, 4): 3}  # fmt: skip
+    data = _patched(
+        _workbook(cells),
+        SHEET,
+        ('<c r="B2" t="n"><v>1</v>', '<c r="B2" t="n"><v >-0</v>'),
+        ('<c r="C2" t="n"><v>2</v>', '<c r="C2" t="n"><v xml:space="preserve">1E-7</v>'),
+        ('<c r="D2" t="n"><v>3</v>', '<c r="D2" t="n"><v\n>0.00001</v>'),
+    )
+    table = _alike(data, monkeypatch)
+    assert [table.loc[2, c] for c in (1, 2, 3)] == ["0", "1e-07", "1e-05"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ['<c r="C4" t="inlineStr"><v>5</v></c>', '<c r="C4"><v ></v></c>', '<c r="C4"><v/></c>'],
+    ids=["inline-string-with-v", "spaced-empty-value", "empty-value"],
+)
+def test_a_far_cell_the_reader_takes_as_empty_shifts_nothing(
+    extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A last cell that looks filled but the reader takes as empty: every other cell stays
+    where it is (the bulk grid was placed from that cell: every cell moved a row and a column)."""
+    cells = {(1, 1): "Email", (1, 2): "Webinar", (2, 1): "a@b.c", (2, 2): 500,
+             (3, 1): "c@d.e", (3, 2): 1000}  # fmt: skip
+    data = _patched(
+        _workbook(cells),
+        SHEET,
+        ("</row></sheetData>", f'</row><row r="4">{extra}</row></sheetData>'),
+    )
+    table = _alike(data, monkeypatch)
+    assert (table.loc[1, 0], table.loc[2, 1], table.loc[3, 0]) == ("Email", "500", "c@d.e")
+
+
+@pytest.mark.parametrize(
+    ("value", "number_format"),
+    [(-1e12, "yyyy-mm-dd"), (-1e12, "h:mm"), (1e12, "[h]:mm:ss")],
+    ids=["negative-date", "negative-time", "huge-duration"],
+)
+def test_a_number_past_excels_dates_in_a_date_cell_is_refused_in_one_line(
+    value: float, number_format: str
+) -> None:
+    """The reader panics (no Exception at all) or overflows on it: the file is refused with
+    a reason and what to do, never a traceback."""
+    cells = {(1, 1): "Email", (1, 2): "Licensed since", (2, 1): "a@b.c", (2, 2): value}
+    data = _workbook(cells, number_format)
+    with pytest.raises(FileRefused) as refused:
+        load(io.BytesIO(data), name="users.xlsx")
+    message = str(refused.value)
+    assert "a cell cannot be read" in message and "format such cells as numbers" in message
+    assert "\n" not in message

@@ -139,7 +139,7 @@ def _load_bytes(data: bytes, file_name: str, limits: Limits, intake: Intake) -> 
             ) from error
         except xlsxfile.TooLarge as error:
             raise FileRefused(file_name, f"too large when unpacked: {error}") from error
-        except xlsxfile.SheetChoice as error:
+        except (xlsxfile.SheetChoice, xlsxfile.CellOutOfRange) as error:
             raise FileRefused(file_name, str(error)) from error
         return _from_table(sheet.table, data, file_name, limits, intake, sheet)
     text, encoding = decode(data)

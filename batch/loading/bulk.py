@@ -15,12 +15,17 @@ import pyarrow.compute as pc
 log = logging.getLogger(__name__)
 
 
-def read(data: bytes, name: str, last: tuple[int, int]) -> pd.DataFrame | None:
+def read(
+    data: bytes, name: str, first: tuple[int, int], last: tuple[int, int]
+) -> pd.DataFrame | None:
     """Sheet `name` as text columns 0..n-1 from column A (empty cells ""), indexed by the
-    sheet's row numbers; None when the reader fails, so the caller reads it cell by cell.
+    sheet's row numbers; None when the reader fails or its grid is not the one the scan
+    found, so the caller reads it cell by cell.
 
-    The reader's grid runs from the first to the last cell with a value; `last` (row, column;
-    1-based), found by the scan, places it on the sheet.
+    The reader's grid runs from the first to the last cell with a value; `first` and `last`
+    (row, column; 1-based), found by the scan, place it on the sheet. A grid of another shape
+    means the reader took a cell at the edge as empty that the scan took as filled, or the
+    other way round: placed from one corner, every cell would shift.
     """
     try:
         batch = fastexcel.read_excel(data).load_sheet(
@@ -29,12 +34,16 @@ def read(data: bytes, name: str, last: tuple[int, int]) -> pd.DataFrame | None:
     except Exception:  # a chart sheet, a damaged part: the cell-by-cell reader says why
         log.debug("bulk read of sheet %r failed", name, exc_info=True)
         return None
+    except BaseException as error:  # the reader's own panic (not an Exception): same
+        if type(error).__name__ != "PanicException":
+            raise
+        log.debug("bulk read of sheet %r panicked", name, exc_info=True)
+        return None
     if not isinstance(batch, pa.RecordBatch):
         return None
     height, width = batch.shape
-    first = (last[0] - height + 1, last[1] - width + 1)
-    if min(first) < 1 or not height:
-        log.debug("bulk read of %r: grid %s does not end at %s", name, batch.shape, last)
+    if (height, width) != (last[0] - first[0] + 1, last[1] - first[1] + 1) or min(first) < 1:
+        log.debug("bulk read of %r: grid %s is not %s to %s", name, batch.shape, first, last)
         return None
     blank = pa.array([""] * height, pa.string()) if first[1] > 1 else None
     texts = [pc.fill_null(c.cast(pa.string()), "") for c in batch.columns]

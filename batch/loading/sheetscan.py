@@ -31,6 +31,11 @@ _CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[
 # A value that is not a run of digits (a shared string's index or an integer), and one too long.
 _ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (when too many for one by one)
 _ODD_TYPE: Final = re.compile(rb't="[bde]"')  # a boolean, a date, an error
+# The same, and the style below, with the attribute in either quotes, spaces around "=": only
+# looked for in a chunk with an "=" not between a name and a double quote (patterns without a
+# literal start would take a fifth of the whole load's time on every chunk).
+_ODD_TYPE_ANY: Final = re.compile(rb"""\bt\s*=\s*["'][bde]["']""")
+_EQUALS: Final = ord("=")
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
 # The bytes _fast reads, and tables from a byte to what it is.
 _PAD: Final = b"\0" * 32  # a few bytes read past a chunk's last tag stay in the buffer
@@ -64,16 +69,18 @@ _NAME_BYTE: Final = _byte_class(
     _DIGITS + _UPPERS + _UPPERS.lower() + b"-_.:" + bytes(range(128, 256))
 )
 _STYLE_REF: Final = re.compile(rb'<c\s[^>]*?\bs="(\d{1,9})"')
+_STYLE_REF_ANY: Final = re.compile(rb"""<c\s[^>]*?\bs\s*=\s*["'](\d{1,9})["']""")
 # Number formats whose numbers read the same as plain ones: General, 0, 0.00, #,##0, #,##0.00,
 # 0%, 0.00% and text (@). Any other (dates, times, fractions, custom codes) may not.
 PLAIN_FORMATS: Final = frozenset({0, 1, 2, 3, 4, 9, 10, 49})
 _CELL_XFS: Final = re.compile(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", re.DOTALL)
-_XF: Final = re.compile(r"<(?:\w+:)?xf\b([^>]*)>")
-_NUM_FMT: Final = re.compile(r'\bnumFmtId="(\d+)"')
-# A workbook's own format: <numFmt numFmtId="164" formatCode="General"/> (attributes in order).
-_CUSTOM_FORMAT: Final = re.compile(
-    r'<(?:\w+:)?numFmt\b[^>]*?\bnumFmtId="(\d+)"[^>]*?\bformatCode="([^"]*)"'
-)
+# A workbook's own formats: only those in <numFmts> count (a <dxf>'s are conditional formats).
+_NUM_FMTS: Final = re.compile(r"<(?:\w+:)?numFmts\b[^>]*>(.*?)</(?:\w+:)?numFmts>", re.DOTALL)
+# An element's attributes, quoted either way (a format code may hold ">": [>=100]0).
+_ATTRIBUTES: Final = r"""((?:\s+[\w:]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>"""
+_XF: Final = re.compile(r"<(?:\w+:)?xf\b" + _ATTRIBUTES)
+_NUM_FMT_TAG: Final = re.compile(r"<(?:\w+:)?numFmt\b" + _ATTRIBUTES)
+_ATTRIBUTE: Final = re.compile(r"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 # The codes of the plain built-in formats (PLAIN_FORMATS), as a workbook may also write them.
 PLAIN_FORMAT_CODES: Final = frozenset(
     {"General", "0", "0.00", "#,##0", "#,##0.00", "0%", "0.00%", "@"}
@@ -89,25 +96,44 @@ class Extent:
     width: int  # columns from A to the farthest (an upper bound)
     last: tuple[int, int] | None  # (row, column), 1-based, of the farthest cell with content
     plain: bool  # every cell a text or a plain number, each cell's place known
+    # (row, column) of the nearest: the lowest row and column holding a value (when plain)
+    first: tuple[int, int] | None = None
 
 
 def styled_formats(styles_xml: str) -> frozenset[int]:
     """The style indexes (a cell's s="N") whose number format is not a plain one: a built-in
     format outside PLAIN_FORMATS, or a workbook's own format whose code is not a plain one
-    (LibreOffice saves its default style as its own format 164, "General")."""
+    (LibreOffice saves its default style as its own format 164, "General").
+
+    Read as calamine reads them: a workbook's own format (in <numFmts>; the last one of an id
+    counts) replaces the built-in one of its id, so a built-in plain id redefined as a date is
+    a date."""
     found = _CELL_XFS.search(styles_xml)
     if found is None:
         return frozenset()
-    plain = set(PLAIN_FORMATS)
-    for number, code in _CUSTOM_FORMAT.findall(styles_xml):
-        if html.unescape(code) in PLAIN_FORMAT_CODES:
-            plain.add(int(number))
+    own: dict[int, str] = {}
+    for numbers in _NUM_FMTS.findall(styles_xml):
+        for tag in _NUM_FMT_TAG.finditer(numbers):
+            attributes = _attributes(tag.group(1))
+            number, code = attributes.get("numFmtId", ""), attributes.get("formatCode")
+            if number.isdigit() and code is not None:
+                own[int(number)] = html.unescape(code)
+    plain = {n for n in PLAIN_FORMATS if n not in own}
+    plain |= {n for n, code in own.items() if code in PLAIN_FORMAT_CODES}
     odd = set()
     for index, xf in enumerate(_XF.finditer(found.group(1))):
-        fmt = _NUM_FMT.search(xf.group(1))
-        if fmt is not None and int(fmt.group(1)) not in plain:
+        given = _attributes(xf.group(1)).get("numFmtId")
+        if given is not None and not (given.isdigit() and int(given) in plain):
             odd.add(index)
     return frozenset(odd)
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """An element's attributes by name (its local name: a prefix is dropped)."""
+    return {
+        name.rsplit(":", 1)[-1]: double if double or not single else single
+        for name, double, single in _ATTRIBUTE.findall(text)
+    }
 
 
 @dataclass
@@ -122,6 +148,8 @@ class _Tally:
     high_column: int = 0
     valued_row: int = 0  # of content cells whose value follows at once
     valued_column: int = 0
+    first_row: int = 0  # the lowest of those (0: none yet)
+    first_column: int = 0
     plain: bool = True
 
     def cell_refs(self, refs: list[tuple[bytes, bytes]]) -> None:
@@ -145,6 +173,9 @@ class _Tally:
         if valued.any():
             self.valued_row = max(self.valued_row, rows.highest(valued))
             self.valued_column = max(self.valued_column, int(columns[valued].max()))
+            low_row, low_column = rows.lowest(valued), int(columns[valued].min())
+            self.first_row = min(self.first_row or low_row, low_row)
+            self.first_column = min(self.first_column or low_column, low_column)
 
 
 def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[int]) -> Extent:
@@ -178,6 +209,7 @@ def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[
         width=last_column + unreferenced,
         last=(tally.high_row, tally.high_column) if tally.high_row else None,
         plain=plain,
+        first=(tally.first_row, tally.first_column) if tally.first_row else None,
     )
 
 
@@ -196,9 +228,10 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
     if text.find(b":", 0, size) >= 0 and _prefixed_cells(data, tags, size):
         return False  # <x:c ...>: a namespace prefix
     first, second = data[tags + 1], data[tags + 2]
-    values = tags[(first == _V) & (second == _GT)]
-    if np.any(data[values + 3] == _LT) or np.any((first == _V) & (second == _SLASH)):
-        return False  # an empty value (<v></v>, <v/>): calamine reads it its own way
+    value_tags = (first == _V) & ~_NAME_BYTE[second]
+    values = tags[value_tags & (second == _GT)]
+    if np.any(data[values + 3] == _LT) or np.any(value_tags & (second != _GT)):
+        return False  # <v></v>, <v/>, <v >, <v xml:space=..>: calamine reads it its own way
     cell_at = np.flatnonzero((first == _C) & ~_NAME_BYTE[second])
     cells = tags[cell_at]
     if not _all_open_with(data, cells, _CELL_OPEN):
@@ -292,23 +325,31 @@ class _Numbers:
 
     def highest(self, where: npt.NDArray[np.bool_] | None = None) -> int:
         """The highest number (of those `where` is true for), 0 when none."""
+        return self._extreme(where, lowest=False)
+
+    def lowest(self, where: npt.NDArray[np.bool_] | None = None) -> int:
+        """The lowest number (of those `where` is true for), 0 when none."""
+        return self._extreme(where, lowest=True)
+
+    def _extreme(self, where: npt.NDArray[np.bool_] | None, *, lowest: bool) -> int:
         window, length = (self.window, self.length) if where is None else (
             self.window[where], self.length[where])  # fmt: skip
         if not len(length):
             return 0
-        longest = int(length.max())
-        top = window[length == longest, :longest]
-        if longest <= _PACKED and not np.any(window[:, 0] == ord("0")):
+        digits = int(length.min() if lowest else length.max())
+        top = window[length == digits, :digits]
+        if digits <= _PACKED and not np.any(window[:, 0] == ord("0")):
             # Numbers of one length without leading zeros order as their bytes do: read
             # big-endian, the bytes are integers that order alike (no arithmetic per number).
             packed = np.zeros((len(top), _PACKED), np.uint8)
-            packed[:, _PACKED - longest :] = top
-            best = packed.view(">u8").max()
-            return int(int(best).to_bytes(_PACKED, "big")[_PACKED - longest :])
+            packed[:, _PACKED - digits :] = top
+            ints = packed.view(">u8")
+            best = ints.min() if lowest else ints.max()
+            return int(int(best).to_bytes(_PACKED, "big")[_PACKED - digits :])
         numbers = np.zeros(len(length), np.int64)  # leading zeros, 9 digits: digit by digit
         for k in range(_NUMBER_AT.size - 1):
             numbers = np.where(k < length, numbers * 10 + window[:, k] - 48, numbers)
-        return int(numbers.max())
+        return int(numbers.min() if lowest else numbers.max())
 
 
 def _general(text: bytes, tally: _Tally) -> None:
@@ -330,10 +371,14 @@ def _plain(
 ) -> bool:
     """True when no cell in `text` may read differently in bulk than cell by cell; `values`
     are where its <v> values start."""
-    if _ODD_TYPE.search(text, 0, size):
+    equals = np.flatnonzero(data[:size] == _EQUALS)
+    unusual = not (np.all(data[equals + 1] == _QUOTE) and np.all(_NAME_BYTE[data[equals - 1]]))
+    if (_ODD_TYPE_ANY if unusual else _ODD_TYPE).search(text, 0, size):
         return False
-    if odd_styles and not odd_styles.isdisjoint(map(int, set(_STYLE_REF.findall(text, 0, size)))):
-        return False
+    if odd_styles:
+        styles = (_STYLE_REF_ANY if unusual else _STYLE_REF).findall(text, 0, size)
+        if not odd_styles.isdisjoint(map(int, set(styles))):
+            return False
     window = data[values[:, None] + _VALUE_AT]
     digit = _DIGIT[window]
     length = np.where(digit.all(axis=1), _VALUE_AT.size, np.argmin(digit, axis=1))
@@ -348,13 +393,15 @@ def _plain(
 
 def _plain_number(value: bytes) -> bool:
     """A number both readers write alike: no exponent, at most 15 digits, not -0, and (when
-    not whole) between 0.0001 and 1e15, where Python's repr writes no exponent either."""
+    not whole) one whose text to 9 decimal places, trailing zeros dropped (fastexcel's), is
+    Python's repr (the cell-by-cell text): not 0.1234567891, 2.0000000001 or 123456789.123
+    (written 123456789.122999996 to 9 places)."""
     if not _PLAIN_NUMBER.fullmatch(value):
         return False
     number = float(value)
     if number.is_integer():
         return not (number == 0 and value.startswith(b"-"))
-    return 1e-4 <= abs(number) < 1e15
+    return f"{number:.9f}".rstrip("0") == repr(number)
 
 
 def _value(text: bytes, size: int, at: int) -> bytes:

@@ -20,6 +20,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -63,6 +64,32 @@ class TooLarge(Exception):
 
 class SheetChoice(Exception):
     """No sheet can be chosen without guessing; str(e) names the sheets and how to choose."""
+
+
+class CellOutOfRange(Exception):
+    """The reader cannot turn a cell into a value: in practice a number far outside Excel's
+    dates in a cell formatted as a date or time (python-calamine raises OverflowError, or its
+    Rust side panics, which is no Exception at all); str(e) says so, for the refusal line."""
+
+
+@contextmanager
+def _cells_read() -> Iterator[None]:
+    """Turn the reader's failure on a cell into CellOutOfRange."""
+    try:
+        yield
+    except OverflowError as error:
+        raise CellOutOfRange(_OUT_OF_RANGE.format(error)) from error
+    except BaseException as error:
+        if type(error).__name__ != "PanicException":  # pyo3's, from the reader's Rust side
+            raise
+        raise CellOutOfRange(_OUT_OF_RANGE.format(" ".join(str(error).split()))) from None
+
+
+_OUT_OF_RANGE: Final = (
+    "a cell cannot be read ({}): most likely a number far outside Excel's dates in a cell "
+    "formatted as a date or time; format such cells as numbers or text, or correct them, and "
+    "save again"
+)
 
 
 @dataclass(frozen=True)
@@ -160,8 +187,8 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
     if chosen is not None and odd_styles is not None:
         part = next((p for p in parts if p.name == names[chosen]), None)
         extent = extents.get(part.path) if part else None
-        if extent is not None and extent.plain and extent.last:
-            table = bulk.read(data, names[chosen], extent.last)
+        if extent is not None and extent.plain and extent.last and extent.first:
+            table = bulk.read(data, names[chosen], extent.first, extent.last)
         elif extent is not None and extent.plain and extent.last is None and sheet is None:
             return Sheet(pd.DataFrame(), None)  # the only sheet holds no cell
     if table is None or chosen is None:
@@ -188,22 +215,29 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
 
 
 def _open(workbook: CalamineWorkbook, name: str) -> CalamineSheet | None:
-    try:
-        return workbook.get_sheet_by_name(name)
-    except Exception:  # a chart or macro sheet has no cells: not ours
-        return None
+    with _cells_read():
+        try:
+            return workbook.get_sheet_by_name(name)
+        except OverflowError:
+            raise  # a cell out of range: _cells_read says so
+        except Exception:  # a chart or macro sheet has no cells: not ours
+            return None
 
 
 def _rows(sheet: CalamineSheet | None) -> list[list[Cell]]:
     if sheet is None:
         return []
-    rows: list[list[Cell]] = sheet.to_python(skip_empty_area=False)
+    with _cells_read():
+        rows: list[list[Cell]] = sheet.to_python(skip_empty_area=False)
     return rows
 
 
 def _head(sheet: CalamineSheet | None) -> list[list[str]]:
     """A sheet's first non-empty rows as text, without converting the rest of it."""
-    return _text_rows(sheet.iter_rows()) if sheet is not None else []
+    if sheet is None:
+        return []
+    with _cells_read():
+        return _text_rows(sheet.iter_rows())
 
 
 def _named(names: list[str], wanted: str) -> int:
