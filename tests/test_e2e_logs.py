@@ -11,6 +11,7 @@ import json
 import shutil
 from typing import TYPE_CHECKING, Any
 
+import openpyxl
 import pytest
 
 if TYPE_CHECKING:
@@ -63,3 +64,22 @@ def test_daily_limit_stop_in_text_mode_has_no_bare_lines(ws: Workspace) -> None:
     logged = [line for line in lines if " log " in line]
     assert logged and all(line[:4].isdigit() for line in logged)
     assert not any(line.startswith("stopping the run") for line in lines)
+
+
+def test_a_cell_the_workbook_reader_panics_on_leaves_only_json_lines(ws: Workspace) -> None:
+    """A date cell holding -1E12 makes the workbook reader's Rust side panic, which writes its
+    own lines to stderr (with RUST_BACKTRACE set, a backtrace of 60): the run still writes one
+    JSON event per line, the refusal among them, and exits 2."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Email", "User type", "Licensed since"])
+    sheet.append(["ann@example.com", "Licensed", -1e12])
+    sheet["C2"].number_format = "yyyy-mm-dd"
+    path = ws.root / "users.xlsx"
+    book.save(path)
+    run = ws.run_process("validate", path, "--log-format", "json", env={"RUST_BACKTRACE": "1"})
+    assert run.code == 2, run.stderr[-2000:]
+    assert "panicked" not in run.stderr
+    errors = [e for e in _events(run.stderr) if e["level"] == "error"]
+    assert any("a cell cannot be read" in str(e.get("message")) for e in errors), errors

@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import html
 import io
+import logging
+import os
 import posixpath
 import re
+import sys
+import tempfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Final
@@ -32,6 +37,8 @@ from batch.loading import bulk
 from batch.loading.headers import HEADER_SEARCH_ROWS, field_of, is_recognisable
 from batch.loading.sheetscan import Extent, scan, styled_formats
 from batch.settings import Limits
+
+log = logging.getLogger(__name__)
 
 _WORKBOOK_PART: Final = "xl/workbook.xml"
 
@@ -74,15 +81,55 @@ class CellOutOfRange(Exception):
 
 @contextmanager
 def _cells_read() -> Iterator[None]:
-    """Turn the reader's failure on a cell into CellOutOfRange."""
-    try:
-        yield
-    except OverflowError as error:
-        raise CellOutOfRange(_OUT_OF_RANGE.format(error)) from error
-    except BaseException as error:
-        if type(error).__name__ != "PanicException":  # pyo3's, from the reader's Rust side
-            raise
-        raise CellOutOfRange(_OUT_OF_RANGE.format(" ".join(str(error).split()))) from None
+    """Turn the reader's failure on a cell into CellOutOfRange. A panic of its Rust side also
+    writes its own lines (and with RUST_BACKTRACE set, a backtrace) straight to stderr, where
+    a nightly run keeps one JSON object per line: while the reader works, stderr goes to a
+    file, written back unless the reader panicked (then only logged, at debug level)."""
+    with _stderr_kept() as kept:
+        try:
+            yield
+        except OverflowError as error:
+            raise CellOutOfRange(_OUT_OF_RANGE.format(error)) from error
+        except BaseException as error:
+            if type(error).__name__ != "PanicException":  # pyo3's, from the Rust side
+                raise
+            kept.dropped = True
+            raise CellOutOfRange(_OUT_OF_RANGE.format(" ".join(str(error).split()))) from None
+
+
+@dataclass
+class _Kept:
+    dropped: bool = False  # what was written meanwhile is the reader's panic: not shown
+
+
+_STDERR_LOCK: Final = threading.Lock()  # one redirection at a time (the web app's threads)
+
+
+@contextmanager
+def _stderr_kept() -> Iterator[_Kept]:
+    """File descriptor 2 into a temporary file for the block, then back (see _cells_read)."""
+    kept = _Kept()
+    with _STDERR_LOCK, tempfile.TemporaryFile() as held:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no stderr at all: nothing to keep clean
+            yield kept
+            return
+        os.dup2(held.fileno(), 2)
+        try:
+            yield kept
+        finally:
+            with suppress(OSError, ValueError):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            written = held.read()
+            if kept.dropped:
+                log.debug("the workbook reader panicked: %s", written.decode(errors="replace"))
+            elif written:
+                os.write(2, written)
 
 
 _OUT_OF_RANGE: Final = (
