@@ -15,6 +15,7 @@ import pytest
 
 from batch.errors import FileRefused
 from batch.loading import bulk, load, xlsxfile
+from batch.settings import Limits
 
 TEXTS = ["ann@example.com", "Licensed", "  ", "", "R&D", "x<y", "1.000", "TRUE", "Ünïcode", "0"]
 NUMBERS: list[Any] = [0, 1, 500, 1000.0, 12.5, 0.1, -3, 123456789012345, 0.30000000000000004]
@@ -301,3 +302,108 @@ def test_a_number_past_excels_dates_in_a_date_cell_is_refused_in_one_line(
     message = str(refused.value)
     assert "a cell cannot be read" in message and "format such cells as numbers" in message
     assert "\n" not in message
+
+
+# -- hand-written workbooks (a second fuzz round): what no everyday writer makes, read alike
+
+_NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_HEAD = '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row>'
+_DATE_IN_B2 = (
+    _HEAD + '<row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" s="1"><v>45413</v></c></row>'
+)
+
+
+def _hand_written(rows: str, cell_xfs: str = '<xf numFmtId="0"/>', styles: str = "") -> bytes:
+    """A one-sheet workbook as written by hand: `rows` the sheetData, shared strings Email,
+    Since, a@b.c; styles.xml's cellXfs (or the whole `styles` body)."""
+    body = styles or f"<cellXfs>{cell_xfs}</cellXfs>"
+    parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+        'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/></Types>',
+        "_rels/.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+        f'relationships"><Relationship Id="rId1" Type="{_REL}/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook {_NS} xmlns:r="{_REL}"><sheets><sheet name="Sheet1" '
+        'sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": '<Relationships xmlns="http://schemas.openxmlformats.org/'
+        f'package/2006/relationships"><Relationship Id="rId1" Type="{_REL}/worksheet" '
+        f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{_REL}/styles" '
+        f'Target="styles.xml"/><Relationship Id="rId3" Type="{_REL}/sharedStrings" '
+        'Target="sharedStrings.xml"/></Relationships>',
+        "xl/styles.xml": f"<styleSheet {_NS}>{body}</styleSheet>",
+        "xl/sharedStrings.xml": f"<sst {_NS}><si><t>Email</t></si><si><t>Since</t></si>"
+        "<si><t>a@b.c</t></si></sst>",
+        "xl/worksheets/sheet1.xml": f"<worksheet {_NS}><sheetData>{rows}</sheetData></worksheet>",
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in parts.items():
+            archive.writestr(name, text)
+    return out.getvalue()
+
+
+_DATE_XFS = '<xf numFmtId="0"/><xf numFmtId="14"/>'
+_Q = 'xmlns:q="urn:q"'
+
+
+@pytest.mark.parametrize(
+    ("rows", "cell_xfs", "styles"),
+    [
+        (_DATE_IN_B2.replace('s="1"', 'x=">" s="1"'), _DATE_XFS, ""),
+        (_DATE_IN_B2.replace('s="1"', 's="0000000001"'), _DATE_XFS, ""),
+        (_DATE_IN_B2, '<xf numFmtId="0" a-b="1"/><xf numFmtId="14"/>', ""),
+        (_DATE_IN_B2, '<xf numFmtId="0"/><!-- <xf numFmtId="0"/> --><xf numFmtId="14"/>', ""),
+        (_DATE_IN_B2, "", '<numFmts><!-- <numFmt numFmtId="14" formatCode="General"/> -->'
+                          f"</numFmts><cellXfs>{_DATE_XFS}</cellXfs>"),
+        (_DATE_IN_B2, "", f"<cellXfs>{_DATE_XFS}</cellXfs>"
+                          '<numFmts><numFmt numFmtId="14" formatCode="General"/></numFmts>'),
+        (_DATE_IN_B2, f'<xf numFmtId="0"/><xf numFmtId="14" q:numFmtId="0" {_Q}/>', ""),
+        (_DATE_IN_B2, "", f'<numFmts><numFmt q:numFmtId="14" formatCode="General" {_Q}/>'
+                          f"</numFmts><cellXfs>{_DATE_XFS}</cellXfs>"),
+    ],
+    ids=["gt-in-an-attribute", "style-index-of-10-digits", "xf-attribute-with-dash",
+         "xf-in-a-comment", "numfmt-in-a-comment", "numfmts-after-cellxfs",
+         "prefixed-xf-attribute", "prefixed-numfmt-attribute"],
+)  # fmt: skip
+def test_a_date_style_written_by_hand_still_shows_the_date(
+    rows: str, cell_xfs: str, styles: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Style 1 is a date however its cell or styles.xml is written: B2 shows 2024-05-01."""
+    data = _hand_written(rows, cell_xfs, styles)
+    assert _alike(data, monkeypatch).loc[2, 1] == "2024-05-01"
+
+
+def test_two_edge_cells_read_differently_do_not_shift_the_grid_between_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first row of formulas (filled to the reader, not obviously to the scan) and a last
+    cell the reader takes as empty (an inline string with <v>) give a grid of the right size
+    in the wrong place; every cell stays where it is."""
+    rows = ['<row r="1"><c r="A1"><f>1+1</f><v>2</v></c><c r="B1"><f>2+2</f><v>4</v></c></row>']
+    for r in range(2, 10):
+        ninth = f'<c r="C{r}"><v>7</v></c>' if r == 9 else ""
+        rows.append(f'<row r="{r}"><c r="A{r}" t="s"><v>2</v></c><c r="B{r}"><v>{r}</v></c>'
+                    f"{ninth}</row>")  # fmt: skip
+    rows.append('<row r="10"><c r="C10" t="inlineStr"><v>5</v></c></row>')
+    table = _alike(_hand_written("".join(rows)), monkeypatch)
+    assert (table.loc[1, 0], table.loc[2, 0], table.loc[9, 2]) == ("2", "a@b.c", "7")
+
+
+@pytest.mark.parametrize(
+    "far_cell",
+    ["<row r='500'><c r='Z500'><v>5</v></c></row>",
+     '<row r = "500"><c r = "Z500"><v>5</v></c></row>',
+     '<row><c r="Z0000000500"><v>5</v></c></row>',
+     '<row><c r="z500"><v>5</v></c></row>'],
+    ids=["single-quotes", "spaces-around-equals", "leading-zeros", "lower-case"],
+)  # fmt: skip
+def test_the_grid_guard_sees_a_far_cell_however_its_reference_is_written(far_cell: str) -> None:
+    """A far cell is counted before any reader unpacks the sheet, whatever its quoting: with
+    XFD1048576 written so, calamine would build a grid of 17 billion cells."""
+    data = _hand_written('<row r="1"><c r="A1" t="s"><v>0</v></c></row>' + far_cell)
+    with pytest.raises(xlsxfile.TooLarge):
+        xlsxfile.read_table(data, Limits(max_cells=1000))

@@ -23,11 +23,17 @@ import numpy.typing as npt
 _CHUNK: Final = 1 << 20
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b")
-_ROW_REF: Final = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,9})"')
+# References as calamine reads them: either quotes, spaces around "=", leading zeros, any
+# letters (a guard that missed r='XFD1048576' would let calamine build a grid of 17 billion).
+_REF_VALUE: Final = rb"""\s*=\s*["']"""
+_ROW_REF: Final = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br" + _REF_VALUE + rb"(\d+)")
 _CELL_TAG: Final = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_ANY_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="')
+_ANY_CELL_REF: Final = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br" + _REF_VALUE)
 # A cell with a reference and content (a self-closing cell holds only a style: calamine skips it).
-_CELL_REF: Final = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]{1,3})(\d{1,9})"[^>]*(?<!/)>')
+_CELL_REF: Final = re.compile(
+    rb"<(?:\w+:)?c\s[^>]*?\br" + _REF_VALUE + rb"""([A-Za-z]+)(\d+)["'][^>]*(?<!/)>"""
+)
+_BEYOND: Final = 10**10  # a row or column number of more digits: past any limit
 # A value that is not a run of digits (a shared string's index or an integer), and one too long.
 _ODD_VALUE: Final = re.compile(rb"<v>(\d*[^<0-9][^<]*)")  # (when too many for one by one)
 _ODD_TYPE: Final = re.compile(rb't="[bde]"')  # a boolean, a date, an error
@@ -36,6 +42,9 @@ _ODD_TYPE: Final = re.compile(rb't="[bde]"')  # a boolean, a date, an error
 # literal start would take a fifth of the whole load's time on every chunk).
 _ODD_TYPE_ANY: Final = re.compile(rb"""\bt\s*=\s*["'][bde]["']""")
 _EQUALS: Final = ord("=")
+_INLINE_WORD: Final = b"inlineStr"
+_CAPITAL_S: Final = ord("S")
+_S_AT: Final = _INLINE_WORD.index(b"S")
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
 # The bytes _fast reads, and tables from a byte to what it is.
 _PAD: Final = b"\0" * 32  # a few bytes read past a chunk's last tag stay in the buffer
@@ -68,8 +77,8 @@ _UPPER: Final = _byte_class(_UPPERS)
 _NAME_BYTE: Final = _byte_class(
     _DIGITS + _UPPERS + _UPPERS.lower() + b"-_.:" + bytes(range(128, 256))
 )
-_STYLE_REF: Final = re.compile(rb'<c\s[^>]*?\bs="(\d{1,9})"')
-_STYLE_REF_ANY: Final = re.compile(rb"""<c\s[^>]*?\bs\s*=\s*["'](\d{1,9})["']""")
+_STYLE_REF: Final = re.compile(rb'<c\s[^>]*?\bs="(\d+)"')
+_STYLE_REF_ANY: Final = re.compile(rb"""<c\s[^>]*?\bs\s*=\s*["'](\d+)["']""")
 # Number formats whose numbers read the same as plain ones: General, 0, 0.00, #,##0, #,##0.00,
 # 0%, 0.00% and text (@). Any other (dates, times, fractions, custom codes) may not.
 PLAIN_FORMATS: Final = frozenset({0, 1, 2, 3, 4, 9, 10, 49})
@@ -77,10 +86,11 @@ _CELL_XFS: Final = re.compile(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs
 # A workbook's own formats: only those in <numFmts> count (a <dxf>'s are conditional formats).
 _NUM_FMTS: Final = re.compile(r"<(?:\w+:)?numFmts\b[^>]*>(.*?)</(?:\w+:)?numFmts>", re.DOTALL)
 # An element's attributes, quoted either way (a format code may hold ">": [>=100]0).
-_ATTRIBUTES: Final = r"""((?:\s+[\w:]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>"""
+_ATTRIBUTES: Final = r"""((?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*/?>"""
 _XF: Final = re.compile(r"<(?:\w+:)?xf\b" + _ATTRIBUTES)
 _NUM_FMT_TAG: Final = re.compile(r"<(?:\w+:)?numFmt\b" + _ATTRIBUTES)
-_ATTRIBUTE: Final = re.compile(r"""([\w:]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_ATTRIBUTE: Final = re.compile(r"""([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_COMMENT: Final = re.compile(r"<!--.*?-->", re.DOTALL)
 # The codes of the plain built-in formats (PLAIN_FORMATS), as a workbook may also write them.
 PLAIN_FORMAT_CODES: Final = frozenset(
     {"General", "0", "0.00", "#,##0", "#,##0.00", "0%", "0.00%", "@"}
@@ -105,14 +115,17 @@ def styled_formats(styles_xml: str) -> frozenset[int]:
     format outside PLAIN_FORMATS, or a workbook's own format whose code is not a plain one
     (LibreOffice saves its default style as its own format 164, "General").
 
-    Read as calamine reads them: a workbook's own format (in <numFmts>; the last one of an id
-    counts) replaces the built-in one of its id, so a built-in plain id redefined as a date is
-    a date."""
+    Read as calamine reads them: a workbook's own format (in <numFmts> before <cellXfs>; the
+    last one of an id counts) replaces the built-in one of its id, so a built-in plain id
+    redefined as a date is a date; comments and prefixed attributes (q:numFmtId) are not
+    read."""
+    styles_xml = _COMMENT.sub("", styles_xml)  # calamine skips them
     found = _CELL_XFS.search(styles_xml)
     if found is None:
         return frozenset()
     own: dict[int, str] = {}
-    for numbers in _NUM_FMTS.findall(styles_xml):
+    # each style's format is settled where <cellXfs> is read: a <numFmts> after it is not used
+    for numbers in _NUM_FMTS.findall(styles_xml, 0, found.start()):
         for tag in _NUM_FMT_TAG.finditer(numbers):
             attributes = _attributes(tag.group(1))
             number, code = attributes.get("numFmtId", ""), attributes.get("formatCode")
@@ -129,9 +142,9 @@ def styled_formats(styles_xml: str) -> frozenset[int]:
 
 
 def _attributes(text: str) -> dict[str, str]:
-    """An element's attributes by name (its local name: a prefix is dropped)."""
+    """An element's attributes by name, as written (q:numFmtId is not numFmtId)."""
     return {
-        name.rsplit(":", 1)[-1]: double if double or not single else single
+        name: double if double or not single else single
         for name, double, single in _ATTRIBUTE.findall(text)
     }
 
@@ -155,7 +168,7 @@ class _Tally:
     def cell_refs(self, refs: list[tuple[bytes, bytes]]) -> None:
         """Take in content cells' references (column letters, row digits)."""
         if refs:
-            self.high_row = max(self.high_row, max(map(int, set(map(_SECOND, refs)))))
+            self.high_row = max(self.high_row, max(map(_number, set(map(_SECOND, refs)))))
             letters = set(map(_FIRST, refs))
             self.high_column = max(self.high_column, max(map(_column_number, letters)))
 
@@ -232,6 +245,8 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
     values = tags[value_tags & (second == _GT)]
     if np.any(data[values + 3] == _LT) or np.any(value_tags & (second != _GT)):
         return False  # <v></v>, <v/>, <v >, <v xml:space=..>: calamine reads it its own way
+    if np.count_nonzero(data[:size] == _GT) != len(tags):
+        return False  # a ">" in an attribute or a text: patterns stopping at ">" could misread
     cell_at = np.flatnonzero((first == _C) & ~_NAME_BYTE[second])
     cells = tags[cell_at]
     if not _all_open_with(data, cells, _CELL_OPEN):
@@ -261,8 +276,37 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
     following = np.append(first, 0)[cell_at + 1]
     tally.take(cell_rows, columns, content, content & np.isin(following, _VALUE_TAGS))
     if tally.plain:
-        tally.plain = _plain(text, size, data, values + 3, odd_styles)
+        tally.plain = _plain(text, size, data, values + 3, odd_styles) and _filled_alike(
+            text, size, cells, following, first, second
+        )
     return True
+
+
+def _filled_alike(
+    text: bytes,
+    size: int,
+    cells: npt.NDArray[np.intp],
+    following: npt.NDArray[np.uint8],
+    first: npt.NDArray[np.uint8],
+    second: npt.NDArray[np.uint8],
+) -> bool:
+    """Whether the scan and calamine agree on which cells hold something: not when a cell
+    holds a formula (<f> before its value: filled to calamine, not to the scan) or an inline
+    string cell a value tag instead of <is> (filled to the scan, empty to calamine; an empty
+    one, <c t="inlineStr"></c>, is empty to both). Either at the grid's edge would misplace
+    the bulk grid."""
+    if np.any((first == ord("f")) & ~_NAME_BYTE[second]):
+        return False
+    if text.find(b"inlineStr", 0, size) < 0:
+        return True
+    data = np.frombuffer(text, np.uint8)
+    # where "inlineStr" is written: found by its capital S, rare in a sheet's XML
+    capitals = np.flatnonzero(data[:size] == _CAPITAL_S)
+    capitals = capitals[capitals >= _S_AT]
+    words = data[capitals[:, None] - _S_AT + np.arange(len(_INLINE_WORD))]
+    at = capitals[np.all(words == np.frombuffer(_INLINE_WORD, np.uint8), axis=1)]
+    inline = np.searchsorted(cells, at) - 1  # the cell whose tag each one is in
+    return not np.any(following[inline[inline >= 0]] == _V)
 
 
 def _prefixed_cells(data: npt.NDArray[np.uint8], tags: npt.NDArray[np.intp], size: int) -> bool:
@@ -358,7 +402,7 @@ def _general(text: bytes, tally: _Tally) -> None:
     tally.cells += len(_CELL_TAG.findall(text))
     tally.referenced += len(_ANY_CELL_REF.findall(text))
     for number in _ROW_REF.findall(text):
-        tally.last_row = max(tally.last_row, int(number))
+        tally.last_row = max(tally.last_row, _number(number))
     tally.cell_refs(_CELL_REF.findall(text))
 
 
@@ -377,7 +421,7 @@ def _plain(
         return False
     if odd_styles:
         styles = (_STYLE_REF_ANY if unusual else _STYLE_REF).findall(text, 0, size)
-        if not odd_styles.isdisjoint(map(int, set(styles))):
+        if not odd_styles.isdisjoint(map(_number, set(styles))):
             return False
     window = data[values[:, None] + _VALUE_AT]
     digit = _DIGIT[window]
@@ -410,7 +454,16 @@ def _value(text: bytes, size: int, at: int) -> bytes:
     return text[at : end if end >= 0 else size]
 
 
+def _number(digits: bytes) -> int:
+    """A row number as written (leading zeros allowed); _BEYOND when it has more digits."""
+    significant = digits.lstrip(b"0")
+    return int(significant or b"0") if len(significant) < 10 else _BEYOND
+
+
 def _column_number(letters: bytes) -> int:
+    """Column letters as calamine counts them (each letter's byte - 64: "a" is 33)."""
+    if len(letters) > 6:
+        return _BEYOND
     number = 0
     for letter in letters:
         number = number * 26 + letter - 64

@@ -322,6 +322,14 @@ def _far_corner(path: Path) -> None:
     write_xlsx(path, [("Users", "visible", sheet_xml(rows))])
 
 
+@case("far-corner-cell-single-quoted.xlsx")
+def _far_corner_single_quoted(path: Path) -> None:
+    """The same stray cell, its row and reference in single quotes (legal XML): still seen."""
+    far = row_xml(EXCEL_MAX_ROWS, ("x",), first_column=16384)
+    far = far.replace(b'r="XFD1048576"', b"r='XFD1048576'").replace(b'"1048576"', b"'1048576'")
+    write_xlsx(path, [("Users", "visible", sheet_xml([*good_rows(), far]))])
+
+
 @case("empty-workbook.xlsx")
 def _empty_workbook(path: Path) -> None:
     save(Workbook(), path)
