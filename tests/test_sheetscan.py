@@ -203,3 +203,30 @@ def test_farthest_cell_read_from_references(
     extent = scanned(xml, 1 << 20, monkeypatch, fast=True)
     assert (extent.height, extent.width) == far
     assert extent.last == far
+
+
+@pytest.mark.parametrize(
+    ("odd", "plain"),
+    [
+        ('<c r="B2" t="inlineStr"><v>5</v></c>', False),
+        ('<c r="B2" s="1" t="inlineStr" ><v>5</v></c>', False),
+        ('<c r="B2"><f>1+1</f><v>2</v></c>', False),
+        ('<c r="B2" t="inlineStr"><is><t>x</t></is></c>', True),
+        ('<c r="B2" t="inlineStr"></c>', True),
+    ],
+    ids=["inline-with-value", "inline-with-value-and-style", "formula", "inline", "inline-empty"],
+)
+def test_cells_the_reader_fills_otherwise_are_not_plain(
+    odd: str, plain: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anywhere in the sheet, a cell calamine takes as filled or empty where the scan would not
+    (a formula before its value, an inline string holding <v>) keeps the sheet off the bulk
+    path: at an edge of the grid, two such cells could misplace it unseen."""
+    rows = "".join(
+        f'<row r="{r}"><c r="A{r}" t="s"><v>{r}</v></c>{odd if r == 2 else ""}'
+        f'<c r="C{r}" t="n"><v>{r}</v></c></row>'
+        for r in range(1, 400)
+    )
+    xml = f"<worksheet><sheetData>{rows}</sheetData></worksheet>".encode()
+    for chunk in (64, 1000, 1 << 20):
+        assert scanned(xml, chunk, monkeypatch, fast=True).plain is plain, chunk

@@ -45,6 +45,7 @@ _EQUALS: Final = ord("=")
 _INLINE_WORD: Final = b"inlineStr"
 _CAPITAL_S: Final = ord("S")
 _S_AT: Final = _INLINE_WORD.index(b"S")
+_LONGEST_CELL_TAG: Final = 256
 _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
 # The bytes _fast reads, and tables from a byte to what it is.
 _PAD: Final = b"\0" * 32  # a few bytes read past a chunk's last tag stay in the buffer
@@ -186,9 +187,10 @@ class _Tally:
         if valued.any():
             self.valued_row = max(self.valued_row, rows.highest(valued))
             self.valued_column = max(self.valued_column, int(columns[valued].max()))
-            low_row, low_column = rows.lowest(valued), int(columns[valued].min())
-            self.first_row = min(self.first_row or low_row, low_row)
-            self.first_column = min(self.first_column or low_column, low_column)
+            if (self.first_row, self.first_column) != (1, 1):  # else nothing comes before
+                low_row, low_column = rows.lowest(valued), int(columns[valued].min())
+                self.first_row = min(self.first_row or low_row, low_row)
+                self.first_column = min(self.first_column or low_column, low_column)
 
 
 def scan(archive: zipfile.ZipFile, info: zipfile.ZipInfo, odd_styles: frozenset[int]) -> Extent:
@@ -277,7 +279,7 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
     tally.take(cell_rows, columns, content, content & np.isin(following, _VALUE_TAGS))
     if tally.plain:
         tally.plain = _plain(text, size, data, values + 3, odd_styles) and _filled_alike(
-            text, size, cells, following, first, second
+            text, size, data, cells, ends, following, first, second
         )
     return True
 
@@ -285,7 +287,9 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
 def _filled_alike(
     text: bytes,
     size: int,
+    data: npt.NDArray[np.uint8],
     cells: npt.NDArray[np.intp],
+    ends: npt.NDArray[np.intp],
     following: npt.NDArray[np.uint8],
     first: npt.NDArray[np.uint8],
     second: npt.NDArray[np.uint8],
@@ -299,14 +303,20 @@ def _filled_alike(
         return False
     if text.find(b"inlineStr", 0, size) < 0:
         return True
-    data = np.frombuffer(text, np.uint8)
-    # where "inlineStr" is written: found by its capital S, rare in a sheet's XML
-    capitals = np.flatnonzero(data[:size] == _CAPITAL_S)
-    capitals = capitals[capitals >= _S_AT]
-    words = data[capitals[:, None] - _S_AT + np.arange(len(_INLINE_WORD))]
-    at = capitals[np.all(words == np.frombuffer(_INLINE_WORD, np.uint8), axis=1)]
-    inline = np.searchsorted(cells, at) - 1  # the cell whose tag each one is in
-    return not np.any(following[inline[inline >= 0]] == _V)
+    valued = np.flatnonzero(following == _V)  # only these cells' tags are looked into
+    if not len(valued):
+        return True
+    starts, lengths = cells[valued], ends[valued] - cells[valued] + 1
+    widest = int(lengths.max())
+    if widest > _LONGEST_CELL_TAG:
+        return False  # a cell tag of many attributes: read cell by cell rather than look
+    window = data[np.minimum(starts[:, None] + np.arange(widest), len(data) - 1)]
+    inside = np.arange(widest) < lengths[:, None]
+    tag, at = np.nonzero((window == _CAPITAL_S) & inside)  # "inlineStr" by its capital S
+    word = starts[tag] + at - _S_AT
+    word = word[at >= _S_AT]
+    spelled = data[np.minimum(word[:, None] + np.arange(len(_INLINE_WORD)), len(data) - 1)]
+    return not np.any(np.all(spelled == np.frombuffer(_INLINE_WORD, np.uint8), axis=1))
 
 
 def _prefixed_cells(data: npt.NDArray[np.uint8], tags: npt.NDArray[np.intp], size: int) -> bool:
