@@ -407,3 +407,16 @@ def test_the_grid_guard_sees_a_far_cell_however_its_reference_is_written(far_cel
     data = _hand_written('<row r="1"><c r="A1" t="s"><v>0</v></c></row>' + far_cell)
     with pytest.raises(xlsxfile.TooLarge):
         xlsxfile.read_table(data, Limits(max_cells=1000))
+
+
+@pytest.mark.parametrize("blank", ["\n", "  ", " \t "])
+def test_a_sheet_of_only_blanks_reads_as_empty_both_ways(
+    blank: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet whose only cells hold spaces or line breaks is no sheet to choose, in bulk as
+    cell by cell (the bulk read gave the sheet and its blank cell)."""
+    data = _workbook({(1, 1): blank})
+    read = xlsxfile.read_table(data)
+    slow = _cell_by_cell(data, monkeypatch)
+    assert (read.name, read.table.empty) == (None, True)
+    assert slow.empty

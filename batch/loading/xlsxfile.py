@@ -236,6 +236,8 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
         extent = extents.get(part.path) if part else None
         if extent is not None and extent.plain and extent.last and extent.first:
             table = bulk.read(data, names[chosen], extent.first, extent.last)
+            if table is not None and sheet is None and not _any_text(table):
+                return Sheet(pd.DataFrame(), None)  # only spaces: as the sheet-by-sheet choice
         elif extent is not None and extent.plain and extent.last is None and sheet is None:
             return Sheet(pd.DataFrame(), None)  # the only sheet holds no cell
     if table is None or chosen is None:
@@ -259,6 +261,11 @@ def read_table(data: bytes, limits: Limits = Limits(), sheet: str | None = None)
             shown = f"row {first}" if first == last else f"rows {first}-{last}"
             notes.append(f"{shown}: the Totals row of table {table_name}, not read as data")
     return Sheet(table, names[chosen], tuple(notes))
+
+
+def _any_text(table: pd.DataFrame) -> bool:
+    """Whether a cell holds more than blanks (the first column with one ends the search)."""
+    return any(bool(table[column].str.strip().ne("").any()) for column in table.columns)
 
 
 def _open(workbook: CalamineWorkbook, name: str) -> CalamineSheet | None:
