@@ -15,6 +15,12 @@ import pyarrow.compute as pc
 log = logging.getLogger(__name__)
 
 
+def panicked(error: BaseException) -> bool:
+    """Whether `error` is a Rust reader's panic (pyo3's PanicException: a BaseException, which
+    the calamine bindings do not export)."""
+    return type(error).__name__ == "PanicException"
+
+
 def read(
     data: bytes, name: str, first: tuple[int, int], last: tuple[int, int]
 ) -> pd.DataFrame | None:
@@ -35,7 +41,7 @@ def read(
         log.debug("bulk read of sheet %r failed", name, exc_info=True)
         return None
     except BaseException as error:  # the reader's own panic (not an Exception): same
-        if type(error).__name__ != "PanicException":
+        if not panicked(error):
             raise
         log.debug("bulk read of sheet %r panicked", name, exc_info=True)
         return None

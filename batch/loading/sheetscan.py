@@ -25,13 +25,13 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 _ROW_TAG: Final = re.compile(rb"<(?:\w+:)?row\b")
 # References as calamine reads them: either quotes, spaces around "=", leading zeros, any
 # letters (a guard that missed r='XFD1048576' would let calamine build a grid of 17 billion).
-_REF_VALUE: Final = rb"""\s*=\s*["']"""
-_ROW_REF: Final = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br" + _REF_VALUE + rb"(\d+)")
+_EQUALS_QUOTE: Final = rb"""\s*=\s*["']"""  # an attribute's "=" and opening quote, any way
+_ROW_REF: Final = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br" + _EQUALS_QUOTE + rb"(\d+)")
 _CELL_TAG: Final = re.compile(rb"<(?:\w+:)?c[\s>/]")
-_ANY_CELL_REF: Final = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br" + _REF_VALUE)
+_ANY_CELL_REF: Final = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br" + _EQUALS_QUOTE)
 # A cell with a reference and content (a self-closing cell holds only a style: calamine skips it).
 _CELL_REF: Final = re.compile(
-    rb"<(?:\w+:)?c\s[^>]*?\br" + _REF_VALUE + rb"""([A-Za-z]+)(\d+)["'][^>]*(?<!/)>"""
+    rb"<(?:\w+:)?c\s[^>]*?\br" + _EQUALS_QUOTE + rb"""([A-Za-z]+)(\d+)["'][^>]*(?<!/)>"""
 )
 _BEYOND: Final = 10**10  # a row or column number of more digits: past any limit
 # A value that is not a run of digits (a shared string's index or an integer), and one too long.
@@ -40,7 +40,7 @@ _ODD_TYPE: Final = re.compile(rb't="[bde]"')  # a boolean, a date, an error
 # The same, and the style below, with the attribute in either quotes, spaces around "=": only
 # looked for in a chunk with an "=" not between a name and a double quote (patterns without a
 # literal start would take a fifth of the whole load's time on every chunk).
-_ODD_TYPE_ANY: Final = re.compile(rb"""\bt\s*=\s*["'][bde]["']""")
+_ODD_TYPE_ANY: Final = re.compile(rb"\bt" + _EQUALS_QUOTE + rb"""[bde]["']""")
 _EQUALS: Final = ord("=")
 _INLINE_WORD: Final = b"inlineStr"
 _CAPITAL_S: Final = ord("S")
@@ -50,7 +50,7 @@ _PLAIN_NUMBER: Final = re.compile(rb"-?\d{1,15}(?:\.\d{1,15})?")
 # The bytes _fast reads, and tables from a byte to what it is.
 _PAD: Final = b"\0" * 32  # a few bytes read past a chunk's last tag stay in the buffer
 _LT, _GT, _SLASH, _COLON, _QUOTE, _SPACE = (ord(c) for c in '<>/:" ')
-_C, _R, _O, _W, _V = (ord(c) for c in "crowv")
+_C, _R, _O, _W, _V, _F = (ord(c) for c in "crowvf")
 _CELL_OPEN: Final = b'<c r="'
 _ROW_OPEN: Final = b'<row r="'
 _ROW_TAG_ENDS: Final = np.frombuffer(b" >/", np.uint8)
@@ -79,7 +79,7 @@ _NAME_BYTE: Final = _byte_class(
     _DIGITS + _UPPERS + _UPPERS.lower() + b"-_.:" + bytes(range(128, 256))
 )
 _STYLE_REF: Final = re.compile(rb'<c\s[^>]*?\bs="(\d+)"')
-_STYLE_REF_ANY: Final = re.compile(rb"""<c\s[^>]*?\bs\s*=\s*["'](\d+)["']""")
+_STYLE_REF_ANY: Final = re.compile(rb"<c\s[^>]*?\bs" + _EQUALS_QUOTE + rb"""(\d+)["']""")
 # Number formats whose numbers read the same as plain ones: General, 0, 0.00, #,##0, #,##0.00,
 # 0%, 0.00% and text (@). Any other (dates, times, fractions, custom codes) may not.
 PLAIN_FORMATS: Final = frozenset({0, 1, 2, 3, 4, 9, 10, 49})
@@ -243,13 +243,13 @@ def _fast(text: bytes, size: int, tally: _Tally, odd_styles: frozenset[int]) -> 
     if text.find(b":", 0, size) >= 0 and _prefixed_cells(data, tags, size):
         return False  # <x:c ...>: a namespace prefix
     first, second = data[tags + 1], data[tags + 2]
-    value_tags = (first == _V) & ~_NAME_BYTE[second]
+    value_tags = _named(first, second, _V)
     values = tags[value_tags & (second == _GT)]
     if np.any(data[values + 3] == _LT) or np.any(value_tags & (second != _GT)):
         return False  # <v></v>, <v/>, <v >, <v xml:space=..>: calamine reads it its own way
     if np.count_nonzero(data[:size] == _GT) != len(tags):
         return False  # a ">" in an attribute or a text: patterns stopping at ">" could misread
-    cell_at = np.flatnonzero((first == _C) & ~_NAME_BYTE[second])
+    cell_at = np.flatnonzero(_named(first, second, _C))
     cells = tags[cell_at]
     if not _all_open_with(data, cells, _CELL_OPEN):
         return False  # <c>, <c/>, <c s="1" r="A1">, <c\nr=...>: the reference not first
@@ -299,7 +299,7 @@ def _filled_alike(
     string cell a value tag instead of <is> (filled to the scan, empty to calamine; an empty
     one, <c t="inlineStr"></c>, is empty to both). Either at the grid's edge would misplace
     the bulk grid."""
-    if np.any((first == ord("f")) & ~_NAME_BYTE[second]):
+    if np.any(_named(first, second, _F)):
         return False
     if text.find(b"inlineStr", 0, size) < 0:
         return True
@@ -317,6 +317,15 @@ def _filled_alike(
     word = word[at >= _S_AT]
     spelled = data[np.minimum(word[:, None] + np.arange(len(_INLINE_WORD)), len(data) - 1)]
     return not np.any(np.all(spelled == np.frombuffer(_INLINE_WORD, np.uint8), axis=1))
+
+
+def _named(
+    first: npt.NDArray[np.uint8], second: npt.NDArray[np.uint8], letter: int
+) -> npt.NDArray[np.bool_]:
+    """Which tags are the one-letter tag `letter` (<v>, <v/>, <v ...>; not </v> or <vml>),
+    from each tag's first two bytes after "<"."""
+    named: npt.NDArray[np.bool_] = (first == letter) & ~_NAME_BYTE[second]
+    return named
 
 
 def _prefixed_cells(data: npt.NDArray[np.uint8], tags: npt.NDArray[np.intp], size: int) -> bool:

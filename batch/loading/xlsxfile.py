@@ -91,7 +91,7 @@ def _cells_read() -> Iterator[None]:
         except OverflowError as error:
             raise CellOutOfRange(_OUT_OF_RANGE.format(error)) from error
         except BaseException as error:
-            if type(error).__name__ != "PanicException":  # pyo3's, from the Rust side
+            if not bulk.panicked(error):
                 raise
             kept.dropped = True
             raise CellOutOfRange(_OUT_OF_RANGE.format(" ".join(str(error).split()))) from None

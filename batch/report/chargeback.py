@@ -209,9 +209,8 @@ def write_chargeback(
         first = DEPARTMENT_HEADER if field == "department" else COST_CENTER_HEADER
         ws.row_dimensions[header_row].height = TWO_LINE_HEIGHT  # write-only: before the row
         ws.append(header_cells(ws, [first, *labels, *tail], numbers, wrap=True))
-        _write_groups(ws, tables[field], labels, prices, not_read, marked=marked)
-        # the next header: below this table's groups, its not-read row, Total and a blank row
-        header_row += 1 + len(tables[field].all) + bool(not_read) + 1 + 1
+        written = _write_groups(ws, tables[field], labels, prices, not_read, marked=marked)
+        header_row += 1 + written + 1  # the next header: after this table and a blank row
     ws.append([])
     for note in _notes(run, after, labels, prices, currency, not_read):
         # one printed line each: a long note would run across the page break of a split table
@@ -236,7 +235,9 @@ def _write_groups(
     not_read: Mapping[str, int],
     *,
     marked: bool,
-) -> None:
+) -> int:
+    """Write one table's rows below its header (its groups, not-read row and Total); returns
+    how many rows that was."""
     table = groups.all.reindex(columns=labels, fill_value=0).fillna(0).astype("int64")
     price_row = [float(prices.get(label, 0.0)) for label in labels]
     totals = [0] * len(labels)
@@ -270,6 +271,7 @@ def _write_groups(
             for t in (groups.pending, groups.inactive)
         ]
     ws.append(total_row)
+    return len(rows) + 1
 
 
 def _of(table: pd.DataFrame, group: object) -> int:
