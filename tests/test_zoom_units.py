@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
+import math
 from datetime import UTC, datetime
 
 import httpx
@@ -118,6 +120,119 @@ def test_pacer_hold_delays_every_next_start() -> None:
     pacer = Pacer(limit=50, clock=clock)
     pacer.hold(1.5)
     assert pacer.reserve() == pytest.approx(1.5)
+
+
+class BucketServer:
+    """A server's per-second budget as the sandbox keeps it: a bucket of `limit` tokens,
+    refilled continuously (`window=False`), or reset at each whole second (`window=True`)."""
+
+    def __init__(self, limit: int, now: float, *, window: bool = False) -> None:
+        self.limit, self.window = limit, window
+        self.tokens, self.stamp = float(limit), now
+        self.refused = 0
+
+    def arrive(self, now: float) -> float | None:
+        """One request arrives: the budget left after it, or None for a 429."""
+        if self.window:
+            if int(now) != int(self.stamp):
+                self.tokens = float(self.limit)
+        else:
+            self.tokens = min(self.limit, self.tokens + (now - self.stamp) * self.limit)
+        self.stamp = now
+        if self.tokens < 1:
+            self.refused += 1
+            return None
+        self.tokens -= 1
+        return self.tokens
+
+
+def simulate(
+    pacer: Pacer, clock: FakeClock, server: BucketServer, requests: int, in_flight: int
+) -> float:
+    """`requests` requests through `pacer` as `Pacer.wait` lets them go, `in_flight` at a time,
+    20 ms to the server and 20 ms back, each answer's budget handed to the pacer as the sender
+    does; a refused one holds the pacer 1 s and waits again. Returns the seconds until the
+    last answer."""
+    began = clock.now
+    events: list[tuple[float, int, str, int]] = []  # (time, order, what, ticket)
+    order = itertools.count()
+    waiting, sent, wake = in_flight, in_flight, [math.inf]
+
+    def push(at: float, what: str, ticket: int = -1) -> None:
+        heapq.heappush(events, (at, next(order), what, ticket))
+
+    def release() -> None:  # Pacer.wait's line: go while due, else wake when it will be
+        nonlocal waiting
+        while waiting and pacer.due() == 0:
+            waiting -= 1
+            ticket = pacer.issued
+            pacer.reserve()
+            push(clock.now + 0.02, "arrive", ticket)
+        if waiting and clock.now + pacer.due() < wake[0]:
+            wake[0] = clock.now + pacer.due()
+            push(wake[0], "release")
+
+    release()
+    while events:
+        clock.now, _, what, ticket = heapq.heappop(events)
+        if what == "release":
+            wake[0] = math.inf
+        elif what == "arrive":
+            left = server.arrive(clock.now)
+            push(clock.now + 0.02, "refused" if left is None else f"answer:{left}", ticket)
+            continue
+        elif what == "refused":
+            pacer.hold(1.0)
+            waiting += 1
+        else:
+            pacer.remaining(float(what.split(":")[1]), ticket)
+            if sent < requests:
+                sent, waiting = sent + 1, waiting + 1
+        release()
+    return clock.now - began
+
+
+@pytest.mark.parametrize(("limit", "requests"), [(60, 133), (60, 1300), (20, 400), (80, 90)])
+def test_pacer_spends_the_reported_budget_without_a_429(limit: int, requests: int) -> None:
+    """With the budget each answer reports, a read starts one second's worth at once and then
+    goes at the limit, not 95% of it: (requests - limit) / limit seconds, and never a 429."""
+    clock = FakeClock()
+    pacer = Pacer(limit=limit, clock=clock)
+    server = BucketServer(limit, clock.now)
+    took = simulate(pacer, clock, server, requests, in_flight=100)
+    assert server.refused == 0
+    paced_only = requests / (0.95 * limit)
+    assert took < paced_only - 0.7  # about the one second a full budget is worth
+    at_the_limit = (requests - limit) / limit  # one second's worth at once, then the limit
+    assert took <= at_the_limit + 0.05 * requests / limit + 0.3  # the reserve, answers' trips
+
+
+def test_pacer_falls_back_to_its_pace_when_the_budget_is_not_a_bucket() -> None:
+    """A server whose budget resets each whole second refuses the burst's overflow once; the
+    pacer then keeps to its pace alone and meets no other 429."""
+    clock = FakeClock()
+    clock.now = 100.5  # mid-second: the burst and the paced starts meet in the same window
+    pacer = Pacer(limit=60, clock=clock)
+    server = BucketServer(60, clock.now, window=True)
+    took = simulate(pacer, clock, server, 600, in_flight=100)
+    assert 1 <= server.refused <= 5
+    assert took < 600 / 57 + 1.5
+
+
+def test_pacer_believes_no_budget_beyond_its_limit_nor_after_a_429() -> None:
+    """A Remaining of thousands (a daily count) is capped at one second's worth, less the
+    reserve; nonsense is ignored; after a hold no budget is spent beyond the pace."""
+    clock = FakeClock()
+    unbudgeted, pacer = Pacer(limit=60, clock=clock), Pacer(limit=60, clock=clock)
+    paced = sum(unbudgeted.reserve() == 0 for _ in range(100))  # the catch-up's few
+    assert pacer.reserve() == 0
+    pacer.remaining(5893, 0)
+    assert sum(pacer.reserve() == 0 for _ in range(99)) == paced - 1 + 60 - 3
+    pacer.remaining(float("nan"), pacer.issued - 1)
+    assert pacer.due() > 0
+    pacer.hold(0.0)
+    pacer.remaining(59, pacer.issued - 1)
+    assert pacer.due() > 0
 
 
 @pytest.mark.parametrize(

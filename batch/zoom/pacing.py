@@ -4,23 +4,36 @@ Zoom limits requests per account and category (Light, Medium, Heavy) per second;
 are in batch.zoom.limits. A pacer hands out start slots at
 `interval = 1 / (share * limit)` seconds apart; requests themselves run concurrently, so the
 ceiling is used even when each request takes longer than the interval.
+
+Beyond that pace, a pacer spends the budget the server itself reports: an answer's
+`X-RateLimit-Remaining` (per-second type) says how many more requests the category may start
+now. Less the requests started after the answered one (the server may not have counted them
+yet) and a reserve of 5% of the limit, those start at once instead of waiting for a slot. A
+read of 133 requests at 60/s then takes about 1.3 s instead of 2.3 s, and the steady pace is
+the limit rather than 95% of it. Zoom does not document how its per-second budget refills; a
+per-second 429 (`hold`) means it is not the way the sandbox's does (a bucket refilled
+continuously), and the pacer goes back to its pace alone for the rest of the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Awaitable, Callable
+from collections import deque
+from collections.abc import Callable
 from typing import Final
 
 from batch.zoom.limits import Category as Category  # re-exported: pacers are per category
 from batch.zoom.limits import plan_limits as plan_limits
 
 DEFAULT_SHARE: Final = 0.95  # pace at 95% of the limit: 429s stay rare, the ceiling is used
+RESERVE_SHARE: Final = 0.05  # of the reported budget, this share of the limit is left unspent
 
 
 class Pacer:
-    """Hands out evenly spaced start times for one category's requests.
+    """Hands out start slots for one category's requests: evenly spaced at the pace, and at
+    once while the server's reported budget lasts.
 
     >>> pacer = Pacer(limit=60)
     >>> round(pacer.interval, 4)
@@ -33,18 +46,39 @@ class Pacer:
         *,
         share: float = DEFAULT_SHARE,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.limit = limit
         self.share = share
         self._clock = clock
-        self._sleep = sleep
         self._next = 0.0
+        self._issued = 0  # starts given so far; a request's ticket is its number among them
+        self._credit = 0  # starts the server's reported budget allows now, beyond the pace
+        self._budgeted = True  # False after a 429: the reported budget is not trusted again
+        self._queue: deque[asyncio.Future[int]] = deque()  # requests waiting, first come first
+        self._timer: asyncio.TimerHandle | None = None
 
     @property
     def interval(self) -> float:
         """Seconds between two request starts."""
         return 1.0 / (self.limit * self.share)
+
+    @property
+    def catch_up(self) -> float:
+        """How far (seconds) the pacer may fall behind to recover missed slots."""
+        return max(1.0 - self.share, 0.0)
+
+    @property
+    def issued(self) -> int:
+        """Start slots given so far: the ticket the next request gets."""
+        return self._issued
+
+    def due(self) -> float:
+        """Seconds until the next start may be given: 0 while the reported budget lasts or
+        the paced slot has come."""
+        if self._credit > 0:
+            return 0.0
+        now = self._clock()
+        return max(max(now - self.catch_up, self._next) - now, 0.0)
 
     def reserve(self) -> float:
         """Claim the next start slot; returns how long to wait for it (0 when it is now).
@@ -52,30 +86,79 @@ class Pacer:
         A slot missed by a late caller (a stalled event loop, a slow answer in a chain of
         pages) may still be used for up to `(1 - share)` of a second: over any second the
         starts stay within the limit, and a stall does not cost the run its pace for good.
+        While the server's reported budget lasts, a start is given now without taking a slot.
         """
         now = self._clock()
+        self._issued += 1
         slot = max(now - self.catch_up, self._next)
+        if slot > now and self._credit > 0:
+            self._credit -= 1  # the server said the category may start it now
+            return 0.0
         self._next = slot + self.interval
         return max(slot - now, 0.0)
 
-    @property
-    def catch_up(self) -> float:
-        """How far (seconds) the pacer may fall behind to recover missed slots."""
-        return max(1.0 - self.share, 0.0)
+    async def wait(self) -> int:
+        """Wait for this request's start; its ticket, for `remaining` with its answer.
 
-    async def wait(self) -> None:
-        """Wait for this request's start slot."""
-        delay = self.reserve()
-        if delay > 0:
-            await self._sleep(delay)
+        Requests wait in line and are let go one by one when `due` says so: a budget reported
+        meanwhile lets the waiting ones go at once, not only those that come later."""
+        if not self._queue and self.due() == 0:
+            ticket = self._issued
+            self.reserve()
+            return ticket
+        turn: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append(turn)
+        self._release()
+        return await turn
+
+    def _release(self) -> None:
+        """Let go the waiting requests that may start now; wake up again for the next one."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._queue:
+            if self._queue[0].done():  # its request was cancelled while waiting
+                self._queue.popleft()
+                continue
+            delay = self.due()
+            if delay > 0:
+                self._timer = asyncio.get_running_loop().call_later(delay, self._release)
+                return
+            ticket = self._issued
+            self.reserve()
+            self._queue.popleft().set_result(ticket)
+
+    def remaining(self, reported: float, ticket: int) -> None:
+        """The answer to request `ticket` says `reported` requests of the category may still
+        start this second: those not yet spoken for start without waiting for their slot.
+
+        Spoken for are the requests started after that one (the server may not have counted
+        them when it answered) and a reserve of RESERVE_SHARE of the limit (answers overtaken
+        by later ones, other apps of the account). The newest answer replaces the credit
+        left by an older one; a budget above one second's worth is not believed.
+        """
+        if not self._budgeted or not math.isfinite(reported):
+            return
+        after = self._issued - ticket - 1
+        reserve = max(RESERVE_SHARE * self.limit, 1.0)
+        self._credit = max(int(min(reported, self.limit) - after - reserve), 0)
+        if self._credit and self._queue:
+            self._release()
 
     def adopt(self, limit: float) -> bool:
         """Follow the limit the server reports (X-RateLimit-Limit); True when it changed."""
-        if limit <= 0 or limit == self.limit:
+        if not math.isfinite(limit) or limit <= 0 or limit == self.limit:
             return False
         self.limit = limit
         return True
 
     def hold(self, seconds: float) -> None:
-        """Give no start slot for `seconds` from now (the server asked every request to wait)."""
+        """Give no start slot for `seconds` from now (the server asked every request to wait).
+
+        The server refused a request the pacer let go: its reported budget is not spent
+        beyond the pace again in this run."""
         self._next = max(self._next, self._clock() + seconds)
+        self._credit = 0
+        self._budgeted = False
+        if self._queue:
+            self._release()

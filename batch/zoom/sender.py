@@ -95,9 +95,11 @@ class Sender:
         give_up = functools.partial(self._out_of_retries, method=method, path=path)
         retries = renewals = 0
         while True:
-            await pacer.wait()
+            ticket = await pacer.wait()
             token = await self._tokens.token()
-            answer = await self._request(method, path, category, token, params=params, json=json)
+            answer = await self._request(
+                method, path, category, token, ticket, params=params, json=json
+            )
             decision = classify(
                 answer,
                 method=method,
@@ -144,11 +146,13 @@ class Sender:
         path: str,
         category: Category,
         token: Secret,
+        ticket: int,
         *,
         params: Mapping[str, str] | None,
         json: Any,
     ) -> httpx.Response | Exception:
-        """One HTTP exchange: the response, or the transport error that stood in its way."""
+        """One HTTP exchange: the response, or the transport error that stood in its way.
+        `ticket` is the request's pacer ticket, for the budget its answer reports."""
         self.stats.requests[category] += 1
         headers = {"Authorization": f"Bearer {token.reveal()}"}
         try:
@@ -157,7 +161,7 @@ class Sender:
             )
         except httpx.RequestError as error:
             return error
-        self._observe(response, self._pacers[category])
+        self._observe(response, self._pacers[category], ticket)
         return response
 
     def _out_of_retries(self, last: Decision, method: str, path: str) -> Exception:
@@ -172,8 +176,10 @@ class Sender:
         assert error is not None
         return error
 
-    def _observe(self, response: httpx.Response, pacer: Pacer) -> None:
-        """Follow the per-second limit the server reports for this category."""
+    def _observe(self, response: httpx.Response, pacer: Pacer, ticket: int) -> None:
+        """Follow the per-second limit, and the budget left of it, the server reports for this
+        category. Only headers typed per-second count: a daily limit's Remaining (thousands)
+        says nothing about this second."""
         headers = response.headers
         if headers.get("X-RateLimit-Type", "").lower() != "qps":
             return
@@ -183,3 +189,10 @@ class Sender:
             return
         if pacer.adopt(limit):
             log.info("Zoom reports %s requests/s for this category: pacing at that", limit)
+        if response.status_code == 429:
+            return  # (the retry policy holds the pacer)
+        try:
+            remaining = float(headers.get("X-RateLimit-Remaining", ""))
+        except ValueError:
+            return
+        pacer.remaining(remaining, ticket)
