@@ -168,3 +168,24 @@ def test_plan_takes_several_files(ws: Workspace) -> None:
         "gebruikers-nl.csv",
     ]
     assert len(list((ws.root / "reports").glob("*.xlsx"))) == 2
+
+
+@pytest.mark.parametrize("command", ["sandbox", "template"])
+def test_a_command_runs_with_the_garbage_collector_on(command: str) -> None:
+    """The console script turns the collector off only while the command's modules load: a
+    long-running command (`batch sandbox serve`, `batch web`) must not grow without bound."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('collector on:', gc.isenabled(), gc.get_threshold()))\n"
+        "from batch.cli.main import main\n"
+        f"sys.argv = ['batch', {command!r}, '--help']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "collector on: True (10000, 10, 10)" in done.stdout
