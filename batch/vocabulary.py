@@ -236,11 +236,17 @@ def is_bare_size(text: str) -> bool:
 MIN_TYPO_LENGTH: Final = 4
 
 
+# A header that begins with a license column's name this long (`usertype`, `webinar`) and goes
+# on is near that column; a shorter one (`type`) only when what follows is not a word.
+MIN_PREFIX_LENGTH: Final = 6
+
+
 def near_field(text: str) -> str | None:
     """For a header we do not know: the column name it is close to, or None when it is not.
 
-    Close means a small edit away from a known header (`Webniar`, `Emial`), or holding a word
-    of our subject (`Webinar licences`). Used to refuse, not to guess.
+    Close means a small edit away from a known header (`Webniar`, `Emial`), beginning with a
+    license column's name (`User type attendees)`), or holding a word of our subject
+    (`Webinar licences`). Used to refuse, not to guess.
 
     >>> [near_field(h) for h in ("Webniar", "Webinar licences", "Notes", "yTpe")]
     ['Webinar', 'Webinar', None, 'User type']
@@ -255,6 +261,15 @@ def near_field(text: str) -> str | None:
         for known, field in HEADER_LOOKUP.items():
             if OSA.distance(key, known, score_cutoff=1) <= 1:
                 return FIELD_NAMES[field]
+    for known, field in HEADER_LOOKUP.items():  # a license header with more after it:
+        # `User type attendees)`, `Type (500`, not `Typeahead`
+        rest = key[len(known) :]
+        if (
+            field in (*WIDE_FIELDS, LONG_FIELD)
+            and key.startswith(known)
+            and (len(known) >= MIN_PREFIX_LENGTH or not rest.isalpha())
+        ):
+            return FIELD_NAMES[field]
     if any(stem in key for stem in LICENSE_STEMS):
         nearest = max(
             (f for f in (*WIDE_FIELDS, LONG_FIELD)),

@@ -92,8 +92,11 @@ def test_headers_are_normalised_before_matching(header: str, field: str) -> None
         ("Large Meeting 500", "did you mean Large Meeting?"),
         ("Capacity", "column B 'Capacity' does not say whose size it is"),
         ("yTpe", "column B 'yTpe' is not a column we know: did you mean User type?"),
+        ("User type attendees)", "did you mean User type?"),
+        ("Type (seats", "did you mean User type?"),
     ],
-    ids=["typo", "typo-two-words", "subject-word", "size-in-header", "bare-capacity", "swap-short"],
+    ids=["typo", "typo-two-words", "subject-word", "size-in-header", "bare-capacity", "swap-short",
+         "name-then-more", "short-name-then-unit"],
 )
 def test_a_column_close_to_a_known_one_refuses_the_file(header: str, words: str) -> None:
     """A near miss is refused naming the column and the nearest known name: never dropped."""
