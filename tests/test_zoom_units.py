@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import random
 from datetime import UTC, datetime
 
 import httpx
@@ -147,64 +148,80 @@ class BucketServer:
 
 
 def simulate(
-    pacer: Pacer, clock: FakeClock, server: BucketServer, requests: int, in_flight: int
+    pacer: Pacer,
+    clock: FakeClock,
+    server: BucketServer,
+    requests: int,
+    in_flight: int,
+    *,
+    jitter: float = 0.0,
 ) -> float:
     """`requests` requests through `pacer` as `Pacer.wait` lets them go, `in_flight` at a time,
-    20 ms to the server and 20 ms back, each answer's budget handed to the pacer as the sender
-    does; a refused one holds the pacer 1 s and waits again. Returns the seconds until the
-    last answer."""
+    20 ms to the server (plus up to `jitter` seconds, at random: the server then takes them in
+    another order than they were sent) and 20 ms back, each answer's budget handed to the
+    pacer as the sender does; a refused one holds the pacer 1 s and waits again. Returns the
+    seconds until the last answer."""
     began = clock.now
-    events: list[tuple[float, int, str, int]] = []  # (time, order, what, ticket)
+    events: list[tuple[float, int, str]] = []  # (time, order, what)
     order = itertools.count()
+    delays = random.Random(7)
     waiting, sent, wake = in_flight, in_flight, [math.inf]
 
-    def push(at: float, what: str, ticket: int = -1) -> None:
-        heapq.heappush(events, (at, next(order), what, ticket))
+    def push(at: float, what: str) -> None:
+        heapq.heappush(events, (at, next(order), what))
 
     def release() -> None:  # Pacer.wait's line: go while due, else wake when it will be
         nonlocal waiting
         while waiting and pacer.due() == 0:
             waiting -= 1
-            ticket = pacer.issued
             pacer.reserve()
-            push(clock.now + 0.02, "arrive", ticket)
+            push(clock.now + 0.02 + delays.uniform(0, jitter), "arrive")
         if waiting and clock.now + pacer.due() < wake[0]:
             wake[0] = clock.now + pacer.due()
             push(wake[0], "release")
 
     release()
     while events:
-        clock.now, _, what, ticket = heapq.heappop(events)
+        clock.now, _, what = heapq.heappop(events)
         if what == "release":
             wake[0] = math.inf
         elif what == "arrive":
             left = server.arrive(clock.now)
-            push(clock.now + 0.02, "refused" if left is None else f"answer:{left}", ticket)
+            push(clock.now + 0.02, "refused" if left is None else f"answer:{left}")
             continue
         elif what == "refused":
+            pacer.finished()
             pacer.hold(1.0)
             waiting += 1
         else:
-            pacer.remaining(float(what.split(":")[1]), ticket)
+            pacer.remaining(float(what.split(":")[1]))
+            pacer.finished()
             if sent < requests:
                 sent, waiting = sent + 1, waiting + 1
         release()
     return clock.now - began
 
 
-@pytest.mark.parametrize(("limit", "requests"), [(60, 133), (60, 1300), (20, 400), (80, 90)])
-def test_pacer_spends_the_reported_budget_without_a_429(limit: int, requests: int) -> None:
+@pytest.mark.parametrize(
+    ("limit", "requests", "jitter"),
+    [(60, 133, 0.0), (60, 1300, 0.0), (20, 400, 0.0), (80, 90, 0.0), (60, 600, 0.05),
+     (60, 133, 0.2)],
+)  # fmt: skip
+def test_pacer_spends_the_reported_budget_without_a_429(
+    limit: int, requests: int, jitter: float
+) -> None:
     """With the budget each answer reports, a read starts one second's worth at once and then
-    goes at the limit, not 95% of it: (requests - limit) / limit seconds, and never a 429."""
+    goes at the limit, not 95% of it: (requests - limit) / limit seconds, and never a 429,
+    though the server takes concurrent requests in any order."""
     clock = FakeClock()
     pacer = Pacer(limit=limit, clock=clock)
     server = BucketServer(limit, clock.now)
-    took = simulate(pacer, clock, server, requests, in_flight=100)
+    took = simulate(pacer, clock, server, requests, in_flight=100, jitter=jitter)
     assert server.refused == 0
     paced_only = requests / (0.95 * limit)
     assert took < paced_only - 0.7  # about the one second a full budget is worth
     at_the_limit = (requests - limit) / limit  # one second's worth at once, then the limit
-    assert took <= at_the_limit + 0.05 * requests / limit + 0.3  # the reserve, answers' trips
+    assert took <= at_the_limit + 0.05 * requests / limit + 0.3 + jitter  # reserve, trips
 
 
 def test_pacer_falls_back_to_its_pace_when_the_budget_is_not_a_bucket() -> None:
@@ -226,13 +243,27 @@ def test_pacer_believes_no_budget_beyond_its_limit_nor_after_a_429() -> None:
     unbudgeted, pacer = Pacer(limit=60, clock=clock), Pacer(limit=60, clock=clock)
     paced = sum(unbudgeted.reserve() == 0 for _ in range(100))  # the catch-up's few
     assert pacer.reserve() == 0
-    pacer.remaining(5893, 0)
+    pacer.remaining(5893)  # the answer of the one request in flight
+    pacer.finished()
     assert sum(pacer.reserve() == 0 for _ in range(99)) == paced - 1 + 60 - 3
-    pacer.remaining(float("nan"), pacer.issued - 1)
+    pacer.remaining(float("nan"))
     assert pacer.due() > 0
     pacer.hold(0.0)
-    pacer.remaining(59, pacer.issued - 1)
+    pacer.remaining(59)
     assert pacer.due() > 0
+
+
+def test_pacer_counts_every_request_in_flight_against_the_budget() -> None:
+    """An answer that overtook earlier requests (the server took it first) leaves them to be
+    counted still: its budget, less them and the reserve, is what may start at once."""
+    clock = FakeClock()
+    pacer = Pacer(limit=60, clock=clock)
+    for _ in range(30):
+        pacer.reserve()
+    pacer.remaining(43)  # the answer to the last one sent, while 29 others are under way
+    pacer.finished()
+    assert pacer.in_flight == 29
+    assert sum(pacer.reserve() == 0 for _ in range(60)) == 43 - 29 - 3
 
 
 @pytest.mark.parametrize(

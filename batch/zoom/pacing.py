@@ -7,8 +7,9 @@ ceiling is used even when each request takes longer than the interval.
 
 Beyond that pace, a pacer spends the budget the server itself reports: an answer's
 `X-RateLimit-Remaining` (per-second type) says how many more requests the category may start
-now. Less the requests started after the answered one (the server may not have counted them
-yet) and a reserve of 5% of the limit, those start at once instead of waiting for a slot. A
+now. Less the other requests still in flight (the server may not have counted them yet: it
+need not take them in the order they were sent) and a reserve of 5% of the limit, those start
+at once instead of waiting for a slot. A
 read of 133 requests at 60/s then takes about 1.3 s instead of 2.3 s, and the steady pace is
 the limit rather than 95% of it. Zoom does not document how its per-second budget refills; a
 per-second 429 (`hold`) means it is not the way the sandbox's does (a bucket refilled
@@ -51,10 +52,11 @@ class Pacer:
         self.share = share
         self._clock = clock
         self._next = 0.0
-        self._issued = 0  # starts given so far; a request's ticket is its number among them
+        self._issued = 0  # starts given so far
+        self._finished = 0  # of those, the requests answered or given up: no longer in flight
         self._credit = 0  # starts the server's reported budget allows now, beyond the pace
         self._budgeted = True  # False after a 429: the reported budget is not trusted again
-        self._queue: deque[asyncio.Future[int]] = deque()  # requests waiting, first come first
+        self._queue: deque[asyncio.Future[None]] = deque()  # requests waiting, first come first
         self._timer: asyncio.TimerHandle | None = None
 
     @property
@@ -68,9 +70,9 @@ class Pacer:
         return max(1.0 - self.share, 0.0)
 
     @property
-    def issued(self) -> int:
-        """Start slots given so far: the ticket the next request gets."""
-        return self._issued
+    def in_flight(self) -> int:
+        """Requests started and not yet `finished`."""
+        return self._issued - self._finished
 
     def due(self) -> float:
         """Seconds until the next start may be given: 0 while the reported budget lasts or
@@ -97,19 +99,27 @@ class Pacer:
         self._next = slot + self.interval
         return max(slot - now, 0.0)
 
-    async def wait(self) -> int:
-        """Wait for this request's start; its ticket, for `remaining` with its answer.
+    async def wait(self) -> None:
+        """Wait for this request's start; call `finished` once it has its answer (or none).
 
         Requests wait in line and are let go one by one when `due` says so: a budget reported
         meanwhile lets the waiting ones go at once, not only those that come later."""
         if not self._queue and self.due() == 0:
-            ticket = self._issued
             self.reserve()
-            return ticket
-        turn: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append(turn)
         self._release()
-        return await turn
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.finished()  # let go, then cancelled before it could start
+            raise
+
+    def finished(self) -> None:
+        """A request let go by `wait` is over (answered, failed or cancelled)."""
+        self._finished += 1
 
     def _release(self) -> None:
         """Let go the waiting requests that may start now; wake up again for the next one."""
@@ -124,24 +134,25 @@ class Pacer:
             if delay > 0:
                 self._timer = asyncio.get_running_loop().call_later(delay, self._release)
                 return
-            ticket = self._issued
             self.reserve()
-            self._queue.popleft().set_result(ticket)
+            self._queue.popleft().set_result(None)
 
-    def remaining(self, reported: float, ticket: int) -> None:
-        """The answer to request `ticket` says `reported` requests of the category may still
-        start this second: those not yet spoken for start without waiting for their slot.
+    def remaining(self, reported: float) -> None:
+        """An answer (to a request still in flight: call before its `finished`) says
+        `reported` requests of the category may still start this second: those not yet
+        spoken for start without waiting for their slot.
 
-        Spoken for are the requests started after that one (the server may not have counted
-        them when it answered) and a reserve of RESERVE_SHARE of the limit (answers overtaken
-        by later ones, other apps of the account). The newest answer replaces the credit
-        left by an older one; a budget above one second's worth is not believed.
+        Spoken for are the other requests in flight (the server may not have counted them
+        when it answered: it takes concurrent requests in any order) and a reserve of
+        RESERVE_SHARE of the limit (other apps of the account, a clock that ticks apart).
+        The newest answer replaces the credit left by an older one; a budget above one
+        second's worth is not believed.
         """
         if not self._budgeted or not math.isfinite(reported):
             return
-        after = self._issued - ticket - 1
+        others = self._issued - self._finished - 1
         reserve = max(RESERVE_SHARE * self.limit, 1.0)
-        self._credit = max(int(min(reported, self.limit) - after - reserve), 0)
+        self._credit = max(int(min(reported, self.limit) - others - reserve), 0)
         if self._credit and self._queue:
             self._release()
 

@@ -95,11 +95,14 @@ class Sender:
         give_up = functools.partial(self._out_of_retries, method=method, path=path)
         retries = renewals = 0
         while True:
-            ticket = await pacer.wait()
-            token = await self._tokens.token()
-            answer = await self._request(
-                method, path, category, token, ticket, params=params, json=json
-            )
+            await pacer.wait()
+            try:
+                token = await self._tokens.token()
+                answer = await self._request(
+                    method, path, category, token, params=params, json=json
+                )
+            finally:
+                pacer.finished()
             decision = classify(
                 answer,
                 method=method,
@@ -146,13 +149,11 @@ class Sender:
         path: str,
         category: Category,
         token: Secret,
-        ticket: int,
         *,
         params: Mapping[str, str] | None,
         json: Any,
     ) -> httpx.Response | Exception:
-        """One HTTP exchange: the response, or the transport error that stood in its way.
-        `ticket` is the request's pacer ticket, for the budget its answer reports."""
+        """One HTTP exchange: the response, or the transport error that stood in its way."""
         self.stats.requests[category] += 1
         headers = {"Authorization": f"Bearer {token.reveal()}"}
         try:
@@ -161,7 +162,7 @@ class Sender:
             )
         except httpx.RequestError as error:
             return error
-        self._observe(response, self._pacers[category], ticket)
+        self._observe(response, self._pacers[category])
         return response
 
     def _out_of_retries(self, last: Decision, method: str, path: str) -> Exception:
@@ -176,7 +177,7 @@ class Sender:
         assert error is not None
         return error
 
-    def _observe(self, response: httpx.Response, pacer: Pacer, ticket: int) -> None:
+    def _observe(self, response: httpx.Response, pacer: Pacer) -> None:
         """Follow the per-second limit, and the budget left of it, the server reports for this
         category. Only headers typed per-second count: a daily limit's Remaining (thousands)
         says nothing about this second."""
@@ -195,4 +196,4 @@ class Sender:
             remaining = float(headers.get("X-RateLimit-Remaining", ""))
         except ValueError:
             return
-        pacer.remaining(remaining, ticket)
+        pacer.remaining(remaining)
