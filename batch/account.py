@@ -22,6 +22,7 @@ from batch.zoom import ClientConfig, ZoomClient
 
 if TYPE_CHECKING:
     from batch.output import Output
+    from batch.zoom.reading import AccountRead
 
 # The in-process sandbox answers any host; these only name it in logs.
 IN_PROCESS_API_URL: Final = "http://sandbox.invalid/v2"
@@ -126,9 +127,11 @@ async def read_account(
     *,
     full_account: bool = False,
     stage: str = "Reading the account",
+    begun: AccountRead | None = None,
 ) -> AccountSnapshot:
     """The account: users and seats, and the add-ons of `addons_for(users)` (with
     `full_account`, of every Licensed and On-prem user). On-prem availability per `zoom.onprem`.
+    `begun`: a read whose listing `begin_read` started earlier, to go on with.
 
     `addons_for` must decide each user on its own (whether a user is in it does not depend on
     the other users): it is asked page by page while the users are listed, and the add-ons of
@@ -141,7 +144,8 @@ async def read_account(
         chosen = set(addons_for(users))
         return chosen | readable_holders(users) if full_account else chosen
 
-    read = client.account_read(wanted, per_user=True)
+    read = begun if begun is not None else client.account_read(None, per_user=True)
+    read.choose(wanted)
     try:
         with output.stage(stage, total=None) as advance:
             await read.list_users(on_read=advance)
@@ -162,6 +166,14 @@ async def read_account(
     finally:
         await read.aclose()
     return with_onprem(state, settings.onprem)
+
+
+def begin_read(client: ZoomClient) -> AccountRead:
+    """Start listing the account's users now, before the choice of whose add-ons to read is
+    known: give the read to `read_account` (which makes the choice), or `aclose` it."""
+    read = client.account_read(None, per_user=True)
+    read.start()
+    return read
 
 
 def with_onprem(state: AccountSnapshot, onprem: str) -> AccountSnapshot:

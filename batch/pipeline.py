@@ -14,6 +14,7 @@ stop raised again naming it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import getpass
 import logging
 import socket
@@ -23,12 +24,12 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from batch import __version__
-from batch.account import open_client, read_account
+from batch.account import begin_read, open_client, read_account
 from batch.applying import ChunkProgress, apply_operations, mark_done_earlier
 from batch.applying.stopping import StopRequest, stop_on_signals
 from batch.counts import (
@@ -153,46 +154,101 @@ async def _read_plan_apply(
     confirm: Confirm | None,
     watch: Watch,
 ) -> RunSummary:
-    loaded = _load(path, settings, output)
-    file_results = check_file(loaded.requests)
-    async with open_client(settings) as client:
-        full = settings.full_account if settings.full_account is not None else command == "inbox"
-
-        needed = addons_needed_for(loaded.requests, settings.mode)
-
-        before = await read_account(client, settings, output, needed, full_account=full)
-        run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
-        the_plan = _plan_within_brake(loaded, file_results, before, settings, output, run)
-        output.event("planned", file=loaded.name, operations=len(the_plan.operations))
-        watch.plan, watch.before, watch.results = the_plan, before, the_plan.results
-        if command == "plan" or settings.dry_run:
-            return _finish(
-                run(),
-                the_plan.results,
-                settings,
-                output,
-                before=before,
-                projected=the_plan.seats_after,
-                seat_lines=the_plan.seat_lines,
+    # The file is loaded and checked in a worker thread while the account's users are listed:
+    # the listing waits on the rate limit, not on the processor, so the two overlap. Whatever
+    # else goes wrong, a fault of the file is the one reported (see _file_fault_first).
+    checking = asyncio.get_running_loop().run_in_executor(  # (starts now, as to_thread not)
+        None, contextvars.copy_context().run, _load_and_check, path, settings
+    )
+    checking.add_done_callback(_retrieved)
+    try:
+        async with open_client(settings) as client:
+            return await _with_client(
+                command, client, checking, settings, output, started, confirm, watch
             )
-        if confirm is not None and the_plan.operations and not confirm(the_plan, before):
-            raise NotConfirmed("nothing applied: the changes were not confirmed")
+    except Exception:
+        await _file_fault_first(checking)
+        raise
 
-        async def read_again() -> AccountSnapshot:
-            # the users read before, and those the run made Licensed: their add-ons
-            read_before = {e for e, u in before.users.items() if u.addons_known}
-            return await read_account(
-                client,
-                settings,
-                output,
-                lambda users: needed(users) | read_before,
-                full_account=full,
-                stage="Reading the account again",
-            )
 
-        return await _apply_and_report(
-            the_plan, client, before, read_again, settings, output, run, watch
+def _load_and_check(path: Path, settings: Settings) -> tuple[LoadedFile, pd.DataFrame]:
+    """The file and its file-rule results (run in a worker thread: it says nothing)."""
+    loaded = load(path, limits=settings.limits, intake=settings.intake)
+    return loaded, check_file(loaded.requests)
+
+
+def _retrieved(done: asyncio.Future[Any]) -> None:
+    """Take a finished job's error (so asyncio does not log it as never retrieved)."""
+    if not done.cancelled():
+        done.exception()
+
+
+async def _file_fault_first(checking: asyncio.Future[tuple[LoadedFile, pd.DataFrame]]) -> None:
+    """When a run fails, a file that cannot be loaded is the fault it reports, as when the
+    file was loaded before the account was opened: the account's faults come second."""
+    if checking.cancelled():
+        return
+    try:
+        await checking
+    except Exception as fault:
+        raise fault from None
+
+
+async def _with_client(
+    command: Command,
+    client: ZoomClient,
+    checking: asyncio.Future[tuple[LoadedFile, pd.DataFrame]],
+    settings: Settings,
+    output: Output,
+    started: datetime,
+    confirm: Confirm | None,
+    watch: Watch,
+) -> RunSummary:
+    """The run once the account is open: its users listed while the file loads, the add-ons
+    the file needs read, the plan, then the report (plan) or the changes (apply)."""
+    listing = begin_read(client)
+    try:
+        with output.stage("Loading", total=None):
+            loaded, file_results = await checking
+    except BaseException:
+        await listing.aclose()
+        raise
+    _tell_loaded(loaded, output)
+    full = settings.full_account if settings.full_account is not None else command == "inbox"
+    needed = addons_needed_for(loaded.requests, settings.mode)
+    before = await read_account(client, settings, output, needed, full_account=full, begun=listing)
+    run = partial(_run_info, command, loaded, settings, started, account_id=before.account_id)
+    the_plan = _plan_within_brake(loaded, file_results, before, settings, output, run)
+    output.event("planned", file=loaded.name, operations=len(the_plan.operations))
+    watch.plan, watch.before, watch.results = the_plan, before, the_plan.results
+    if command == "plan" or settings.dry_run:
+        return _finish(
+            run(),
+            the_plan.results,
+            settings,
+            output,
+            before=before,
+            projected=the_plan.seats_after,
+            seat_lines=the_plan.seat_lines,
         )
+    if confirm is not None and the_plan.operations and not confirm(the_plan, before):
+        raise NotConfirmed("nothing applied: the changes were not confirmed")
+
+    async def read_again() -> AccountSnapshot:
+        # the users read before, and those the run made Licensed: their add-ons
+        read_before = {e for e, u in before.users.items() if u.addons_known}
+        return await read_account(
+            client,
+            settings,
+            output,
+            lambda users: needed(users) | read_before,
+            full_account=full,
+            stage="Reading the account again",
+        )
+
+    return await _apply_and_report(
+        the_plan, client, before, read_again, settings, output, run, watch
+    )
 
 
 def _plan_within_brake(
@@ -355,6 +411,12 @@ async def _apply(
 def _load(path: Path, settings: Settings, output: Output) -> LoadedFile:
     with output.stage("Loading", total=None):
         loaded = load(path, limits=settings.limits, intake=settings.intake)
+    _tell_loaded(loaded, output)
+    return loaded
+
+
+def _tell_loaded(loaded: LoadedFile, output: Output) -> None:
+    """The `loaded` event (sheet, header row, layout, lines) and the file's notes."""
     where = {"sheet": loaded.sheet} if loaded.sheet is not None else {}
     output.event(
         "loaded",
@@ -367,7 +429,6 @@ def _load(path: Path, settings: Settings, output: Output) -> LoadedFile:
     )
     for note in loaded.notes:
         output.event("input", file=loaded.name, note=note)
-    return loaded
 
 
 def _finish(

@@ -172,3 +172,45 @@ def test_a_failing_choice_is_raised_to_the_caller() -> None:
 
     with pytest.raises(ValueError, match="the choice broke"):
         read(Sandbox.from_dict(data), broken, per_user=True)
+
+
+def test_a_listing_begun_before_the_choice_reads_the_users_listed_meanwhile() -> None:
+    """A run lists the account while its file loads: the users listed before the choice came
+    are chosen from when it comes, the reads still overlap the pages to come, and the
+    progress counts every listed user once."""
+    data = account_with_webinars(3_000)  # ten pages of active users
+    named = {f"u{i:05d}@example.com" for i in range(0, 3_000, 3)}
+    transport = Recording(Sandbox.from_dict(data))
+    config = ClientConfig("https://api.zoom.us/v2", "https://zoom.us/oauth/token", None,
+                          is_sandbox=True)  # fmt: skip
+    progress: list[int] = []
+
+    async def main() -> tuple[AccountSnapshot, int]:
+        async with ZoomClient(config, transport=transport) as zoom:
+            reading = AccountRead(zoom, None, per_user=True)
+            reading.start()
+            while sum(p.endswith("/users?active") for p in transport.paths) < 3:
+                await asyncio.sleep(0.001)  # (the file is loading)
+            reads_before_choice = sum(p.endswith("/settings") for p in transport.paths)
+            reading.choose(licensed_of_file(named))
+            try:
+                await reading.list_users(on_read=progress.append)
+                reading.settle()
+                return await reading.addons(), reads_before_choice
+            finally:
+                await reading.aclose()
+
+    snapshot, reads_before_choice = asyncio.run(main())
+    expected = {
+        row["email"]: 500 if row["status"] == "active" else None
+        for row in data["users"]
+        if row["email"] in named and row["type"] == "Licensed" and row["status"] != "pending"
+    }
+    assert reads_before_choice == 0
+    assert known(snapshot) == expected
+    assert sum(progress) == 3_000
+    paths = transport.paths
+    last_page = max(i for i, p in enumerate(paths) if p.endswith("/users?active"))
+    first_read = min(i for i, p in enumerate(paths) if p.endswith("/settings"))
+    assert first_read < last_page
+    assert sum(p.endswith("/settings") for p in paths) == len(expected)

@@ -297,9 +297,13 @@ class ZoomClient:
             await read.aclose()
 
     def account_read(
-        self, choose: Callable[[Mapping[str, AccountUser]], Iterable[str]], *, per_user: bool
+        self,
+        choose: Callable[[Mapping[str, AccountUser]], Iterable[str]] | None,
+        *,
+        per_user: bool,
     ) -> AccountRead:
-        """A read of the account in steps (list, settle, add-ons), for a progress display."""
+        """A read of the account in steps (list, settle, add-ons), for a progress display;
+        `choose` may come later (`AccountRead.choose`)."""
         return AccountRead(self, choose, per_user=per_user)
 
     @property

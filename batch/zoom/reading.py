@@ -14,6 +14,10 @@ are listed, so pages and settings reads share the Medium pace and the read takes
         snapshot = await read.addons()     # the listed snapshot with those add-ons
     finally:
         await read.aclose()
+
+The listing may begin before the choice is known (`AccountRead(client, None, per_user=True)`,
+`read.start()`, later `read.choose(choose)`): a run lists the account while its file is still
+being loaded, and the users listed meanwhile are chosen from as soon as the choice comes.
 """
 
 from __future__ import annotations
@@ -60,9 +64,11 @@ class AccountRead:
     counts (reads started for users it leaves out are cancelled, missing ones started).
     """
 
-    def __init__(self, client: ZoomClient, choose: Choose, *, per_user: bool = False) -> None:
+    def __init__(
+        self, client: ZoomClient, choose: Choose | None, *, per_user: bool = False
+    ) -> None:
         self._client = client
-        self._choose = choose
+        self._choose = choose  # None until `choose()`: the listed users wait for it
         self._per_user = per_user
         self._in_flight = asyncio.Semaphore(client.max_reads_in_flight)
         self._tasks: dict[str, asyncio.Task[Addons | None]] = {}
@@ -73,14 +79,44 @@ class AccountRead:
         self._wanted: list[str] = []
         self._settled = False
         self._on_read: OnRead | None = None
+        self._listing: asyncio.Task[AccountSnapshot] | None = None
+        self._on_listed: OnRead | None = None  # `on_read` of list_users
+        self._listed_count = 0  # users listed so far (told to `_on_listed` once it is given)
         self.done = 0  # add-on reads answered (or given up) so far
 
+    def start(self) -> None:
+        """Begin listing the users now; `list_users` waits for this listing."""
+        if self._listing is None:
+            self._listing = asyncio.ensure_future(self._list())
+
+    def choose(self, choose: Choose) -> None:
+        """Give the choice of users (for a read made without one); the users listed so far
+        are chosen from at once."""
+        self._choose = choose
+        if self._per_user and self._waiting:
+            self._next_choice = 0.0
+            self._page([])
+
     async def list_users(self, on_read: OnRead | None = None) -> AccountSnapshot:
-        """Users and seats (add-ons not merged yet); `on_read(n)` per page of n users."""
+        """Users and seats (add-ons not merged yet); `on_read(n)` per page of n users (for a
+        listing started earlier: at once for the users listed so far)."""
+        self._on_listed = on_read
+        if on_read is not None and self._listed_count:
+            on_read(self._listed_count)
+        self.start()
+        assert self._listing is not None
+        return await self._listing
+
+    def _users_listed(self, count: int) -> None:
+        self._listed_count += count
+        if self._on_listed is not None:
+            self._on_listed(count)
+
+    async def _list(self) -> AccountSnapshot:
         read_at = datetime.now(UTC)
         client = self._client
         users_list, seats = await _both(
-            client.list_users(on_read, on_page=self._page if self._per_user else None),
+            client.list_users(self._users_listed, on_page=self._page if self._per_user else None),
             client.plan_usage(),
         )
         users = {user.email: user for user in users_list}
@@ -98,6 +134,7 @@ class AccountRead:
     def settle(self) -> tuple[int, int]:
         """Ask `choose` about every user: (users whose add-ons are read, reads already done)."""
         assert self._listed is not None, "list_users() first"
+        assert self._choose is not None, "choose() first"
         users = self._listed.users
         wanted = set(_readable(users, self._choose(users)))
         for email in list(self._tasks):
@@ -140,7 +177,8 @@ class AccountRead:
 
     async def aclose(self) -> None:
         """Cancel the reads still under way (after an error) and wait for them."""
-        tasks = [*self._tasks.values(), *self._dropped]
+        listing = [self._listing] if self._listing is not None else []
+        tasks = [*listing, *self._tasks.values(), *self._dropped]
         for task in tasks:
             task.cancel()
         # every task's outcome is fetched, so none is logged as "never retrieved"
@@ -151,7 +189,7 @@ class AccountRead:
         for user in users:
             self._waiting[user.email] = user
         now = time.monotonic()
-        if not self._waiting or now < self._next_choice:
+        if not self._waiting or now < self._next_choice or self._choose is None:
             return
         batch, self._waiting = self._waiting, {}
         try:
