@@ -205,14 +205,14 @@ def simulate(
 @pytest.mark.parametrize(
     ("limit", "requests", "jitter"),
     [(60, 133, 0.0), (60, 1300, 0.0), (20, 400, 0.0), (80, 90, 0.0), (60, 600, 0.05),
-     (60, 133, 0.2)],
+     (60, 133, 0.2), (30, 900, 0.05), (20, 600, 0.05)],
 )  # fmt: skip
 def test_pacer_spends_the_reported_budget_without_a_429(
     limit: int, requests: int, jitter: float
 ) -> None:
-    """With the budget each answer reports, a read starts one second's worth at once and then
-    goes at the limit, not 95% of it: (requests - limit) / limit seconds, and never a 429,
-    though the server takes concurrent requests in any order."""
+    """With the budget the answers report, a read starts one second's worth at once and then
+    goes at its pace, and never meets a 429, though the server takes concurrent requests in
+    any order."""
     clock = FakeClock()
     pacer = Pacer(limit=limit, clock=clock)
     server = BucketServer(limit, clock.now)
@@ -220,8 +220,8 @@ def test_pacer_spends_the_reported_budget_without_a_429(
     assert server.refused == 0
     paced_only = requests / (0.95 * limit)
     assert took < paced_only - 0.7  # about the one second a full budget is worth
-    at_the_limit = (requests - limit) / limit  # one second's worth at once, then the limit
-    assert took <= at_the_limit + 0.05 * requests / limit + 0.3 + jitter  # reserve, trips
+    burst_then_pace = (requests - 0.9 * limit) / (0.95 * limit)  # the reserve kept back
+    assert took <= burst_then_pace + 0.3 + jitter  # (the answers' trips)
 
 
 def test_pacer_falls_back_to_its_pace_when_the_budget_is_not_a_bucket() -> None:
@@ -245,7 +245,7 @@ def test_pacer_believes_no_budget_beyond_its_limit_nor_after_a_429() -> None:
     assert pacer.reserve() == 0
     pacer.remaining(5893)  # the answer of the one request in flight
     pacer.finished()
-    assert sum(pacer.reserve() == 0 for _ in range(99)) == paced - 1 + 60 - 3
+    assert sum(pacer.reserve() == 0 for _ in range(99)) == paced - 1 + 60 - 6
     pacer.remaining(float("nan"))
     assert pacer.due() > 0
     pacer.hold(0.0)
@@ -263,7 +263,7 @@ def test_pacer_counts_every_request_in_flight_against_the_budget() -> None:
     pacer.remaining(43)  # the answer to the last one sent, while 29 others are under way
     pacer.finished()
     assert pacer.in_flight == 29
-    assert sum(pacer.reserve() == 0 for _ in range(60)) == 43 - 29 - 3
+    assert sum(pacer.reserve() == 0 for _ in range(60)) == 43 - 29 - 6
 
 
 @pytest.mark.parametrize(
@@ -375,3 +375,35 @@ def test_classify_short_retry_after_waits() -> None:
 def test_item_errors_text_and_code(error: ZoomApiError, text: str, code: Code) -> None:
     """An item failure reads as one line and carries the outcome code the report uses."""
     assert (str(error), error.outcome_code) == (text, code)
+
+
+def test_pacer_spends_the_reported_budget_once_per_run() -> None:
+    """Once a second's worth (less the reserve: 54 of 60) has started beyond the pace, a budget
+    reported later lets nothing more start early: the pace alone goes on."""
+    clock = FakeClock()
+    unbudgeted = Pacer(limit=60, clock=clock)
+    paced = sum(unbudgeted.reserve() == 0 for _ in range(100))  # the catch-up's few
+    pacer = Pacer(limit=60, clock=clock)
+    pacer.reserve()
+    pacer.remaining(59)  # its answer: 59 left, none other in flight, 6 kept back -> 53
+    pacer.finished()
+    assert sum(pacer.reserve() == 0 for _ in range(80)) == paced - 1 + 53
+    for _ in range(80):
+        pacer.finished()
+    clock.now += 0.5  # the slots given are past; the server's bucket has refilled
+    pacer.reserve()
+    pacer.remaining(59)
+    pacer.finished()
+    assert sum(pacer.reserve() == 0 for _ in range(10)) == paced - 1 + 1  # 54 - 53 left
+
+
+def test_pacer_waits_for_the_budget_to_refill_when_it_runs_thin() -> None:
+    """A budget reported below the reserve (5 at 30/s) holds the next start until the
+    server has refilled it: 2 left with 1 other in flight waits (5 - 1) / 30 s."""
+    clock = FakeClock()
+    pacer = Pacer(limit=30, clock=clock)
+    pacer.reserve()
+    pacer.reserve()
+    pacer.remaining(2)
+    pacer.finished()
+    assert pacer.due() == pytest.approx(4 / 30)

@@ -162,7 +162,7 @@ class Sender:
             )
         except httpx.RequestError as error:
             return error
-        self._observe(response, self._pacers[category])
+        self._observe(response, self._pacers[category], category)
         return response
 
     def _out_of_retries(self, last: Decision, method: str, path: str) -> Exception:
@@ -177,7 +177,7 @@ class Sender:
         assert error is not None
         return error
 
-    def _observe(self, response: httpx.Response, pacer: Pacer) -> None:
+    def _observe(self, response: httpx.Response, pacer: Pacer, category: Category) -> None:
         """Follow the per-second limit, and the budget left of it, the server reports for this
         category. Only headers typed per-second count: a daily limit's Remaining (thousands)
         says nothing about this second."""
@@ -192,6 +192,9 @@ class Sender:
             log.info("Zoom reports %s requests/s for this category: pacing at that", limit)
         if response.status_code == 429:
             return  # (the retry policy holds the pacer)
+        named = headers.get("X-RateLimit-Category", "").lower()
+        if named and named != str(category).lower():
+            return  # another category's budget says nothing about this one's
         try:
             remaining = float(headers.get("X-RateLimit-Remaining", ""))
         except ValueError:
