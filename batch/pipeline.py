@@ -155,19 +155,27 @@ async def _read_plan_apply(
     watch: Watch,
 ) -> RunSummary:
     # The file is loaded and checked in a worker thread while the account's users are listed:
-    # the listing waits on the rate limit, not on the processor, so the two overlap. Whatever
-    # else goes wrong, a fault of the file is the one reported (see _file_fault_first).
-    checking = asyncio.get_running_loop().run_in_executor(  # (starts now, as to_thread not)
-        None, contextvars.copy_context().run, _load_and_check, path, settings
-    )
-    checking.add_done_callback(_retrieved)
+    # the listing waits on the rate limit, not on the processor, so the two overlap. The
+    # account is opened first (for the sandbox file, its parse): the listing's first request
+    # waits for nothing else. Whatever else goes wrong, a fault of the file is the one
+    # reported (see _file_fault_first).
+    loading: list[asyncio.Future[tuple[LoadedFile, pd.DataFrame]]] = []
+
+    def start_loading() -> asyncio.Future[tuple[LoadedFile, pd.DataFrame]]:
+        checking = asyncio.get_running_loop().run_in_executor(  # (starts now, as to_thread not)
+            None, contextvars.copy_context().run, _load_and_check, path, settings
+        )
+        checking.add_done_callback(_retrieved)
+        loading.append(checking)
+        return checking
+
     try:
         async with open_client(settings) as client:
             return await _with_client(
-                command, client, checking, settings, output, started, confirm, watch
+                command, client, start_loading, settings, output, started, confirm, watch
             )
     except Exception:
-        await _file_fault_first(checking)
+        await _file_fault_first(loading[0] if loading else start_loading())
         raise
 
 
@@ -197,7 +205,7 @@ async def _file_fault_first(checking: asyncio.Future[tuple[LoadedFile, pd.DataFr
 async def _with_client(
     command: Command,
     client: ZoomClient,
-    checking: asyncio.Future[tuple[LoadedFile, pd.DataFrame]],
+    start_loading: Callable[[], asyncio.Future[tuple[LoadedFile, pd.DataFrame]]],
     settings: Settings,
     output: Output,
     started: datetime,
@@ -207,6 +215,7 @@ async def _with_client(
     """The run once the account is open: its users listed while the file loads, the add-ons
     the file needs read, the plan, then the report (plan) or the changes (apply)."""
     listing = begin_read(client)
+    checking = start_loading()
     try:
         with output.stage("Loading", total=None):
             loaded, file_results = await checking
