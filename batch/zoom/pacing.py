@@ -5,20 +5,19 @@ are in batch.zoom.limits. A pacer hands out start slots at
 `interval = 1 / (share * limit)` seconds apart; requests themselves run concurrently, so the
 ceiling is used even when each request takes longer than the interval.
 
-Beyond that pace, a pacer spends once the second's worth of budget a run starts with: an
-answer's `X-RateLimit-Remaining` (per-second type) says how many more requests the category
-may start now. Less the other requests still in flight (the server may not have counted them
-yet: it need not take them in the order they were sent) and a reserve of 10% of the limit,
-those start at once instead of waiting for a slot, up to `limit` less the reserve over the
-whole run. A read of 133 requests at 60/s then takes about 1.3 s instead of 2.3 s.
+Beyond that pace, a pacer spends the budget the server itself reports: an answer's
+`X-RateLimit-Remaining` (per-second type) says how many more requests the category may start
+now. Less the other requests still in flight (the server may not have counted them yet: it
+need not take them in the order they were sent) and a reserve of 10% of the limit (5 requests
+at least), those start at once instead of waiting for a slot. A read of 133 requests at 60/s
+then takes about 1.3 s instead of 2.3 s, and a long run goes at the limit, not 95% of it.
 
-Only once: over any stretch of a run the starts then stay within one second's worth plus the
-pace, which a budget refilled at the limit always covers, even when answers come back out of
-order and report a budget already spent (steady spending of each answer's budget met 429s
-that way, and let thousands of requests queue in the connection pool). Zoom does not
-document how its per-second budget refills; a per-second 429 (`hold`) means it is not the way
-the sandbox's does (a bucket refilled continuously), and the pacer goes back to its pace
-alone for the rest of the run.
+The reserve is a cushion the pacer keeps: an answer reporting less than it left holds the next
+start until the server has refilled it, so requests reaching the server bunched, or answers
+overtaken by later ones (reporting a budget already spent), find tokens still there. Without
+that brake a Pro apply met four 429s a run. Zoom does not document how its per-second budget
+refills; a per-second 429 (`hold`) means it is not the way the sandbox's does (a bucket
+refilled continuously), and the pacer goes back to its pace alone for the rest of the run.
 """
 
 from __future__ import annotations
@@ -64,7 +63,6 @@ class Pacer:
         self._issued = 0  # starts given so far
         self._finished = 0  # of those, the requests answered or given up: no longer in flight
         self._credit = 0  # starts the server's reported budget allows now, beyond the pace
-        self._credit_spent = 0  # such starts over the run: one second's worth at most
         self._budgeted = True  # False after a 429: the reported budget is not trusted again
         self._queue: deque[asyncio.Future[None]] = deque()  # requests waiting, first come first
         self._timer: asyncio.TimerHandle | None = None
@@ -105,7 +103,6 @@ class Pacer:
         slot = max(now - self.catch_up, self._next)
         if slot > now and self._credit > 0:
             self._credit -= 1  # the server said the category may start it now
-            self._credit_spent += 1
             return 0.0
         self._next = slot + self.interval
         return max(slot - now, 0.0)
@@ -157,13 +154,11 @@ class Pacer:
         when it answered: it takes concurrent requests in any order) and a reserve of
         RESERVE_SHARE of the limit (other apps of the account, a clock that ticks apart).
         The newest answer replaces the credit left by an older one; a budget above one
-        second's worth is not believed, nor credit beyond one second's worth (less the
-        reserve) over the run.
+        second's worth is not believed.
 
         A budget below the reserve is a brake: the next start waits until the server has
-        refilled it. The pace (95% of the limit) refills the budget only slowly once a burst
-        has spent it, and a few requests reaching the server together would otherwise meet
-        an empty budget.
+        refilled it, so the server always has a few tokens for requests that reach it
+        together.
         """
         if not math.isfinite(reported):
             return
@@ -174,8 +169,7 @@ class Pacer:
             self._next = max(self._next, self._clock() + (reserve - spare) / self.limit)
         if not self._budgeted:
             return
-        unspent = int(self.limit - reserve) - self._credit_spent
-        self._credit = max(min(int(spare - reserve), unspent), 0)
+        self._credit = max(int(spare - reserve), 0)
         if self._credit and self._queue:
             self._release()
 
