@@ -399,11 +399,24 @@ def test_pacer_spends_the_budget_again_once_the_server_has_refilled_it() -> None
 
 def test_pacer_waits_for_the_budget_to_refill_when_it_runs_thin() -> None:
     """A budget reported below the reserve (5 at 30/s) holds the next start until the
-    server has refilled it: 2 left with 1 other in flight waits (5 - 1) / 30 s."""
+    server has refilled it: 2 left waits (5 - 2) / 30 s, whatever is in flight (answers
+    slower than a second must not hold the pace down)."""
     clock = FakeClock()
     pacer = Pacer(limit=30, clock=clock)
     pacer.reserve()
     pacer.reserve()
     pacer.remaining(2)
     pacer.finished()
-    assert pacer.due() == pytest.approx(4 / 30)
+    assert pacer.due() == pytest.approx(3 / 30)
+
+
+def test_pacer_keeps_its_pace_when_answers_are_slow() -> None:
+    """Answers taking 1.5 s (85 requests in flight at 57/s) report a full budget: the pacer
+    neither brakes nor spends beyond it, and goes at its pace."""
+    clock = FakeClock()
+    pacer = Pacer(limit=60, clock=clock)
+    for _ in range(85):
+        clock.now += pacer.reserve()
+    pacer.remaining(59)
+    pacer.finished()
+    assert pacer.due() == pytest.approx(pacer.interval)

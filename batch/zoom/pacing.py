@@ -156,17 +156,18 @@ class Pacer:
         The newest answer replaces the credit left by an older one; a budget above one
         second's worth is not believed.
 
-        A budget below the reserve is a brake: the next start waits until the server has
-        refilled it, so the server always has a few tokens for requests that reach it
+        A reported budget below the reserve is a brake: the next start waits until the
+        server has refilled it, so the server keeps a few tokens for requests that reach it
         together.
         """
         if not math.isfinite(reported):
             return
         others = self._issued - self._finished - 1
         reserve = max(RESERVE_SHARE * self.limit, MIN_RESERVE)
+        if reported < reserve:  # (the server's own figure: the requests in flight are not
+            # subtracted here, or answers slower than a second would hold the pace down)
+            self._next = max(self._next, self._clock() + (reserve - reported) / self.limit)
         spare = min(reported, self.limit) - others  # the server's budget not yet spoken for
-        if spare < reserve:
-            self._next = max(self._next, self._clock() + (reserve - spare) / self.limit)
         if not self._budgeted:
             return
         self._credit = max(int(spare - reserve), 0)
