@@ -61,12 +61,14 @@ from batch.report import check_report_target, default_report_path, write_report
 from batch.rules import check_file
 from batch.settings import Settings
 from batch.zoom import ZoomClient
+from batch.zoom.reading import AccountRead
 
 Command = Literal["validate", "plan", "apply", "inbox"]
 logger = logging.getLogger(__name__)
 # Asked between planning and applying (on a terminal): True to go ahead. See batch/cli/confirm.py.
 Confirm = Callable[[Plan, AccountSnapshot], bool]
 RunOutcome = RunSummary  # the name the web app and its tests import
+Checking = asyncio.Future[tuple[LoadedFile, pd.DataFrame]]  # the file loaded and checked
 __all__ = [
     "SHOWN_PROBLEMS",
     "ProblemLine",
@@ -159,24 +161,27 @@ async def _read_plan_apply(
     # account is opened first (for the sandbox file, its parse): the listing's first request
     # waits for nothing else. Whatever else goes wrong, a fault of the file is the one
     # reported (see _file_fault_first).
-    loading: list[asyncio.Future[tuple[LoadedFile, pd.DataFrame]]] = []
-
-    def start_loading() -> asyncio.Future[tuple[LoadedFile, pd.DataFrame]]:
-        checking = asyncio.get_running_loop().run_in_executor(  # (starts now, as to_thread not)
-            None, contextvars.copy_context().run, _load_and_check, path, settings
-        )
-        checking.add_done_callback(_retrieved)
-        loading.append(checking)
-        return checking
-
+    checking: Checking | None = None
     try:
         async with open_client(settings) as client:
+            listing = begin_read(client)
+            checking = _start_checking(path, settings)
             return await _with_client(
-                command, client, start_loading, settings, output, started, confirm, watch
+                command, client, listing, checking, settings, output, started, confirm, watch
             )
     except Exception:
-        await _file_fault_first(loading[0] if loading else start_loading())
+        await _file_fault_first(checking or _start_checking(path, settings))
         raise
+
+
+def _start_checking(path: Path, settings: Settings) -> Checking:
+    """Load and check the file in a worker thread, from now (asyncio.to_thread would start it
+    only when awaited)."""
+    checking = asyncio.get_running_loop().run_in_executor(
+        None, contextvars.copy_context().run, _load_and_check, path, settings
+    )
+    checking.add_done_callback(_retrieved)
+    return checking
 
 
 def _load_and_check(path: Path, settings: Settings) -> tuple[LoadedFile, pd.DataFrame]:
@@ -191,7 +196,7 @@ def _retrieved(done: asyncio.Future[Any]) -> None:
         done.exception()
 
 
-async def _file_fault_first(checking: asyncio.Future[tuple[LoadedFile, pd.DataFrame]]) -> None:
+async def _file_fault_first(checking: Checking) -> None:
     """When a run fails, a file that cannot be loaded is the fault it reports, as when the
     file was loaded before the account was opened: the account's faults come second."""
     if checking.cancelled():
@@ -205,17 +210,16 @@ async def _file_fault_first(checking: asyncio.Future[tuple[LoadedFile, pd.DataFr
 async def _with_client(
     command: Command,
     client: ZoomClient,
-    start_loading: Callable[[], asyncio.Future[tuple[LoadedFile, pd.DataFrame]]],
+    listing: AccountRead,
+    checking: Checking,
     settings: Settings,
     output: Output,
     started: datetime,
     confirm: Confirm | None,
     watch: Watch,
 ) -> RunSummary:
-    """The run once the account is open: its users listed while the file loads, the add-ons
-    the file needs read, the plan, then the report (plan) or the changes (apply)."""
-    listing = begin_read(client)
-    checking = start_loading()
+    """The run once the account is open: its users `listing` while the file is `checking`,
+    the add-ons the file needs read, the plan, then the report (plan) or the changes (apply)."""
     try:
         with output.stage("Loading", total=None):
             loaded, file_results = await checking

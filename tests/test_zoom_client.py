@@ -326,6 +326,37 @@ def test_retry_after_is_honoured(header: Callable[[], str]) -> None:
     assert 0.3 <= seconds < 10.0  # waited the 0.4 s, not a misread minute (loaded machines)
 
 
+class NamedCategory(httpx.AsyncBaseTransport):
+    """Hands every request to the sandbox and rewrites its answers' rate-limit headers to name
+    the Light category with a limit of 5 a second."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "X-RateLimit-Type" in response.headers:
+            response.headers["X-RateLimit-Category"] = "Light"
+            response.headers["X-RateLimit-Limit"] = "5"
+            response.headers["X-RateLimit-Remaining"] = "0"
+        return response
+
+
+def test_rate_limit_headers_of_another_category_are_ignored() -> None:
+    """Settings reads (Medium) answered with Light's headers keep Medium's pace: neither the
+    limit nor the budget of another category is this one's."""
+    sandbox = Sandbox.from_dict(account([user("ann@example.com", webinar=500)], hosts=100,
+                                        plans={"webinar": {"500": 1}}))  # fmt: skip
+    config = ClientConfig("https://api.zoom.us/v2", "https://zoom.us/oauth/token", None)
+
+    async def main() -> float:
+        async with ZoomClient(config, transport=NamedCategory(sandbox.transport())) as zoom:
+            await zoom.get_addons("ann@example.com")
+            return zoom.settings_reads_per_s()
+
+    assert asyncio.run(main()) == pytest.approx(60 * 0.95)
+
+
 # ---------------------------------------------------------------------------------------------
 # The account cannot be used
 

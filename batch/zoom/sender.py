@@ -162,7 +162,7 @@ class Sender:
             )
         except httpx.RequestError as error:
             return error
-        self._observe(response, self._pacers[category], category)
+        self._observe(response, category)
         return response
 
     def _out_of_retries(self, last: Decision, method: str, path: str) -> Exception:
@@ -177,13 +177,18 @@ class Sender:
         assert error is not None
         return error
 
-    def _observe(self, response: httpx.Response, pacer: Pacer, category: Category) -> None:
+    def _observe(self, response: httpx.Response, category: Category) -> None:
         """Follow the per-second limit, and the budget left of it, the server reports for this
-        category. Only headers typed per-second count: a daily limit's Remaining (thousands)
-        says nothing about this second."""
+        category. Only headers typed per-second and not naming another category count: a daily
+        limit's Remaining (thousands) says nothing about this second, nor another category's
+        about this one."""
         headers = response.headers
         if headers.get("X-RateLimit-Type", "").lower() != "qps":
             return
+        named = headers.get("X-RateLimit-Category", "").lower()
+        if named and named != str(category).lower():
+            return
+        pacer = self._pacers[category]
         try:
             limit = float(headers.get("X-RateLimit-Limit", ""))
         except ValueError:
@@ -192,9 +197,6 @@ class Sender:
             log.info("Zoom reports %s requests/s for this category: pacing at that", limit)
         if response.status_code == 429:
             return  # (the retry policy holds the pacer)
-        named = headers.get("X-RateLimit-Category", "").lower()
-        if named and named != str(category).lower():
-            return  # another category's budget says nothing about this one's
         try:
             remaining = float(headers.get("X-RateLimit-Remaining", ""))
         except ValueError:
